@@ -1,0 +1,684 @@
+"""Reverse-mode automatic differentiation on a tape, in the style of PyTorch.
+
+A :class:`Tensor` wraps a raw array of the active backend (``.data``).  Every operation on
+tensors that require gradients is a :class:`Function`: its ``forward`` computes the result
+from raw arrays and saves what the derivative needs; its ``backward`` turns the gradient of
+the output into gradients of the inputs.  ``loss.backward()`` visits the recorded Functions
+from the loss back to the leaves, in reverse topological order, and adds each leaf's gradient
+into its ``.grad``.
+
+Small operations (``+``, ``@``, ``exp``, ``sum``, indexing, ...) are defined here, each with
+its local derivative right beside its forward.  Fused operations (convolution, pooling,
+losses) live in :mod:`tinymed.nn.functional` and call hand-written backward kernels.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+
+import numpy as np
+
+from . import backend
+
+DEFAULT_DTYPE = np.float32
+
+_grad_enabled = True
+
+
+@contextlib.contextmanager
+def no_grad():
+    """Context manager: operations inside it record nothing and build no graph."""
+    global _grad_enabled
+    previous, _grad_enabled = _grad_enabled, False
+    try:
+        yield
+    finally:
+        _grad_enabled = previous
+
+
+def is_grad_enabled() -> bool:
+    return _grad_enabled
+
+
+def manual_seed(seed: int) -> None:
+    """Seed every random source tinymed uses: its generator, NumPy's, Python's (and CuPy's)."""
+    global _generator
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    _generator = np.random.default_rng(seed)
+    if backend.current() == "cupy":
+        import cupy
+
+        cupy.random.seed(seed % 2**32)
+
+
+_generator = np.random.default_rng()
+
+
+def generator() -> np.random.Generator:
+    """tinymed's random generator (reseeded by :func:`manual_seed`)."""
+    return _generator
+
+
+def get_rng_state() -> dict:
+    """State of tinymed's generator, for checkpoints."""
+    return _generator.bit_generator.state
+
+
+def set_rng_state(state: dict) -> None:
+    _generator.bit_generator.state = state
+
+
+def unbroadcast(grad, shape):
+    """Sum ``grad`` down to ``shape``: the adjoint of broadcasting ``shape`` up to ``grad.shape``.
+
+    Broadcasting copies a value along new leading axes and along axes of length 1, so its
+    gradient adds those copies back together.
+    """
+    if grad.shape == tuple(shape):
+        return grad
+    extra = grad.ndim - len(shape)
+    if extra > 0:
+        grad = grad.sum(axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    return grad.reshape(shape)
+
+
+class Function:
+    """One differentiable operation.
+
+    Subclasses implement ``forward(self, *arrays, **kwargs) -> array`` and
+    ``backward(self, grad) -> tuple`` with one gradient (or ``None``) per positional input.
+    ``Function.apply`` unwraps tensors, runs forward, and records the node on the tape when
+    any input requires a gradient.
+    """
+
+    inputs: tuple = ()
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        fn = cls()
+        raw = [a.data if isinstance(a, Tensor) else a for a in args]
+        out = fn.forward(*raw, **kwargs)
+        needs_grad = _grad_enabled and any(isinstance(a, Tensor) and a.requires_grad for a in args)
+        result = Tensor(out, requires_grad=needs_grad)
+        if needs_grad:
+            fn.inputs = args
+            result._fn = fn
+        return result
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__}.forward")
+
+    def backward(self, grad):
+        raise NotImplementedError(f"{type(self).__name__}.backward")
+
+    def __repr__(self):
+        return f"<{type(self).__name__}>"
+
+
+def _as_array(data, dtype):
+    """Turn ``data`` into an array of the active backend; Python floats become float32."""
+    if isinstance(data, Tensor):
+        data = data.data
+    from_python = not hasattr(data, "dtype")
+    arr = backend.asarray(data)
+    if dtype is not None:
+        arr = arr.astype(dtype, copy=False)
+    elif from_python and arr.dtype == np.float64:
+        arr = arr.astype(DEFAULT_DTYPE)
+    return arr
+
+
+class Tensor:
+    """An array with an optional gradient.
+
+    ``Tensor(data, requires_grad=False, dtype=None)``: ``data`` is an array (its dtype is
+    kept), a nested list or a number (floats become float32, as in PyTorch).
+    """
+
+    __array_priority__ = 100  # make ``ndarray * Tensor`` call Tensor.__rmul__
+
+    def __init__(self, data, requires_grad: bool = False, dtype=None):
+        self.data = _as_array(data, dtype)
+        if requires_grad and self.data.dtype.kind != "f":
+            raise TypeError(
+                f"Tensor: only floating-point tensors can require gradients, got dtype {self.data.dtype}"
+            )
+        self.requires_grad = bool(requires_grad)
+        self.grad = None
+        self._fn: Function | None = None
+
+    # ----- basic properties -------------------------------------------------------------
+    @property
+    def shape(self):
+        return tuple(self.data.shape)
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    @property
+    def size(self):
+        return int(self.data.size)
+
+    @property
+    def is_leaf(self):
+        return self._fn is None
+
+    def __len__(self):
+        return self.shape[0]
+
+    def numpy(self):
+        """A NumPy copy of the data (from any backend)."""
+        return np.array(backend.to_numpy(self.data))
+
+    def item(self):
+        return self.data.item()
+
+    def detach(self):
+        """The same data, cut off from the graph."""
+        return Tensor(self.data)
+
+    def astype(self, dtype):
+        return Tensor(self.data.astype(dtype), requires_grad=self.requires_grad)
+
+    def zero_grad(self):
+        self.grad = None
+
+    def __repr__(self):
+        grad = ", requires_grad=True" if self.requires_grad else ""
+        body = np.array2string(self.numpy(), precision=4, separator=", ", threshold=20)
+        return f"Tensor({body}, dtype={self.dtype}{grad})"
+
+    # ----- backward -------------------------------------------------------------------------
+    def backward(self, grad=None):
+        """Backpropagate from this tensor, adding gradients into every leaf's ``.grad``.
+
+        ``grad`` defaults to 1 for a scalar; for a non-scalar tensor it must be given.
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward: this tensor does not require a gradient (no input had requires_grad=True, "
+                "or it was computed inside no_grad())"
+            )
+        xp = backend.array_module(self.data)
+        if grad is None:
+            if self.size != 1:
+                raise RuntimeError(
+                    f"backward: grad can be omitted only for a scalar output, got shape {self.shape}"
+                )
+            grad = xp.ones_like(self.data)
+        else:
+            grad = _as_array(grad, self.dtype)
+            if grad.shape != self.data.shape:
+                raise ValueError(f"backward: grad has shape {grad.shape}, expected {self.shape}")
+
+        order = _topological_order(self)
+        grads = {id(self): grad}
+        for node in order:
+            g = grads.pop(id(node), None)
+            if g is None:
+                continue
+            if node._fn is None:
+                node.grad = g if node.grad is None else node.grad + g
+                continue
+            fn = node._fn
+            input_grads = fn.backward(g)
+            if not isinstance(input_grads, tuple):
+                input_grads = (input_grads,)
+            for inp, ig in zip(fn.inputs, input_grads):
+                if ig is None or not isinstance(inp, Tensor) or not inp.requires_grad:
+                    continue
+                if ig.shape != inp.data.shape:
+                    raise RuntimeError(
+                        f"{type(fn).__name__}.backward returned a gradient of shape {ig.shape} "
+                        f"for an input of shape {inp.shape}"
+                    )
+                prev = grads.get(id(inp))
+                grads[id(inp)] = ig if prev is None else prev + ig
+            # free the graph as we go, as PyTorch does without retain_graph
+            node._fn = None
+
+    # ----- arithmetic -------------------------------------------------------------------
+    def __add__(self, other):
+        return Add.apply(self, _lift(other, self))
+
+    def __radd__(self, other):
+        return Add.apply(_lift(other, self), self)
+
+    def __sub__(self, other):
+        return Sub.apply(self, _lift(other, self))
+
+    def __rsub__(self, other):
+        return Sub.apply(_lift(other, self), self)
+
+    def __mul__(self, other):
+        return Mul.apply(self, _lift(other, self))
+
+    def __rmul__(self, other):
+        return Mul.apply(_lift(other, self), self)
+
+    def __truediv__(self, other):
+        return Div.apply(self, _lift(other, self))
+
+    def __rtruediv__(self, other):
+        return Div.apply(_lift(other, self), self)
+
+    def __neg__(self):
+        return Neg.apply(self)
+
+    def __pow__(self, exponent):
+        if isinstance(exponent, Tensor):
+            return exp(log(self) * exponent)
+        return Pow.apply(self, exponent=exponent)
+
+    def __matmul__(self, other):
+        return MatMul.apply(self, _lift(other, self))
+
+    def __rmatmul__(self, other):
+        return MatMul.apply(_lift(other, self), self)
+
+    # comparisons give plain boolean tensors (no gradient)
+    def _compare(self, other, op):
+        other = other.data if isinstance(other, Tensor) else other
+        return Tensor(op(self.data, other))
+
+    def __lt__(self, other):
+        return self._compare(other, lambda a, b: a < b)
+
+    def __le__(self, other):
+        return self._compare(other, lambda a, b: a <= b)
+
+    def __gt__(self, other):
+        return self._compare(other, lambda a, b: a > b)
+
+    def __ge__(self, other):
+        return self._compare(other, lambda a, b: a >= b)
+
+    # ----- reductions and shape ------------------------------------------------------
+    def sum(self, dim=None, keepdim=False):
+        return Sum.apply(self, dim=dim, keepdim=keepdim)
+
+    def mean(self, dim=None, keepdim=False):
+        return Mean.apply(self, dim=dim, keepdim=keepdim)
+
+    def max(self, dim=None, keepdim=False):
+        return Max.apply(self, dim=dim, keepdim=keepdim)
+
+    def argmax(self, dim=None):
+        xp = backend.array_module(self.data)
+        return Tensor(xp.argmax(self.data, axis=dim))
+
+    def reshape(self, *shape):
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        return Reshape.apply(self, shape=shape)
+
+    view = reshape
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        nd = self.ndim
+        start, end = start_dim % nd if nd else 0, end_dim % nd if nd else 0
+        shape = self.shape[:start] + (-1,) + self.shape[end + 1 :]
+        return self.reshape(shape)
+
+    def transpose(self, dim0=-2, dim1=-1):
+        axes = list(range(self.ndim))
+        axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
+        return Permute.apply(self, axes=tuple(axes))
+
+    def permute(self, *dims):
+        if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+            dims = tuple(dims[0])
+        return Permute.apply(self, axes=tuple(dims))
+
+    @property
+    def T(self):
+        return Permute.apply(self, axes=tuple(reversed(range(self.ndim))))
+
+    def __getitem__(self, index):
+        if isinstance(index, Tensor):
+            index = index.data
+        elif isinstance(index, tuple):
+            index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
+        return Index.apply(self, index=index)
+
+    # ----- elementwise functions --------------------------------------------------------
+    def exp(self):
+        return Exp.apply(self)
+
+    def log(self):
+        return Log.apply(self)
+
+    def relu(self):
+        from .nn import functional as F
+
+        return F.relu(self)
+
+    def sigmoid(self):
+        from .nn import functional as F
+
+        return F.sigmoid(self)
+
+    def tanh(self):
+        from .nn import functional as F
+
+        return F.tanh(self)
+
+
+def _lift(value, like: Tensor):
+    """Python numbers stay numbers (NumPy keeps the tensor's dtype); arrays become tensors."""
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, (int, float)):
+        return value
+    return Tensor(_as_array(value, None))
+
+
+def _topological_order(root: Tensor) -> list:
+    """Tensors reachable from ``root`` through recorded Functions, outputs before inputs."""
+    order, seen = [], set()
+    stack = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        if node._fn is not None:
+            for inp in node._fn.inputs:
+                if isinstance(inp, Tensor) and inp.requires_grad and id(inp) not in seen:
+                    stack.append((inp, False))
+    order.reverse()
+    return order
+
+
+def _shape(x):
+    return x.shape if hasattr(x, "shape") else ()
+
+
+def _broadcastable(op, a, b):
+    try:
+        np.broadcast_shapes(_shape(a), _shape(b))
+    except ValueError:
+        raise ValueError(
+            f"{op}: operands of shapes {tuple(_shape(a))} and {tuple(_shape(b))} cannot be broadcast together"
+        ) from None
+
+
+# ----- elementwise arithmetic ----------------------------------------------------------
+class Add(Function):
+    r""":math:`z = a + b`; :math:`\partial z/\partial a = \partial z/\partial b = 1`."""
+
+    def forward(self, a, b):
+        _broadcastable("add", a, b)
+        self.shapes = _shape(a), _shape(b)
+        return a + b
+
+    def backward(self, g):
+        return unbroadcast(g, self.shapes[0]), unbroadcast(g, self.shapes[1])
+
+
+class Sub(Function):
+    r""":math:`z = a - b`; :math:`\partial z/\partial a = 1,\ \partial z/\partial b = -1`."""
+
+    def forward(self, a, b):
+        _broadcastable("sub", a, b)
+        self.shapes = _shape(a), _shape(b)
+        return a - b
+
+    def backward(self, g):
+        return unbroadcast(g, self.shapes[0]), unbroadcast(-g, self.shapes[1])
+
+
+class Mul(Function):
+    r""":math:`z = ab`; :math:`\partial z/\partial a = b,\ \partial z/\partial b = a`."""
+
+    def forward(self, a, b):
+        _broadcastable("mul", a, b)
+        self.a, self.b = a, b
+        return a * b
+
+    def backward(self, g):
+        return unbroadcast(g * self.b, _shape(self.a)), unbroadcast(g * self.a, _shape(self.b))
+
+
+class Div(Function):
+    r""":math:`z = a/b`; :math:`\partial z/\partial a = 1/b,\ \partial z/\partial b = -a/b^2`."""
+
+    def forward(self, a, b):
+        _broadcastable("div", a, b)
+        self.a, self.b = a, b
+        return a / b
+
+    def backward(self, g):
+        ga = g / self.b
+        return unbroadcast(ga, _shape(self.a)), unbroadcast(-ga * self.a / self.b, _shape(self.b))
+
+
+class Neg(Function):
+    def forward(self, a):
+        return -a
+
+    def backward(self, g):
+        return (-g,)
+
+
+class Pow(Function):
+    r""":math:`z = a^p` for a constant :math:`p`; :math:`\partial z/\partial a = p\,a^{p-1}`."""
+
+    def forward(self, a, exponent):
+        self.a, self.p = a, exponent
+        return a**exponent
+
+    def backward(self, g):
+        return (g * self.p * self.a ** (self.p - 1),)
+
+
+class Exp(Function):
+    r""":math:`z = e^a`; :math:`\partial z/\partial a = e^a = z`."""
+
+    def forward(self, a):
+        xp = backend.array_module(a)
+        self.z = xp.exp(a)
+        return self.z
+
+    def backward(self, g):
+        return (g * self.z,)
+
+
+class Log(Function):
+    r""":math:`z = \ln a`; :math:`\partial z/\partial a = 1/a`."""
+
+    def forward(self, a):
+        xp = backend.array_module(a)
+        self.a = a
+        return xp.log(a)
+
+    def backward(self, g):
+        return (g / self.a,)
+
+
+class MatMul(Function):
+    r"""NumPy's ``matmul``: 1-D operands are promoted (and the added axis removed), leading
+    axes broadcast.  :math:`\partial L/\partial A = G B^\top`, :math:`\partial L/\partial B = A^\top G`."""
+
+    def forward(self, a, b):
+        if a.ndim == 0 or b.ndim == 0:
+            raise ValueError("matmul: both operands must have at least one dimension, got a scalar")
+        if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
+            raise ValueError(
+                f"matmul: inner dimensions differ: {tuple(a.shape)} @ {tuple(b.shape)}"
+            )
+        self.a, self.b = a, b
+        return a @ b
+
+    def backward(self, g):
+        a, b = self.a, self.b
+        a2 = a.reshape(1, -1) if a.ndim == 1 else a
+        b2 = b.reshape(-1, 1) if b.ndim == 1 else b
+        # put back the axes that 1-D promotion removed from the output
+        if a.ndim == 1:
+            g = g[..., None, :] if b.ndim > 1 else g[..., None]
+        if b.ndim == 1:
+            g = g[..., None]
+        ga = g @ b2.swapaxes(-1, -2)
+        gb = a2.swapaxes(-1, -2) @ g
+        ga = unbroadcast(ga, a2.shape).reshape(a.shape)
+        gb = unbroadcast(gb, b2.shape).reshape(b.shape)
+        return ga, gb
+
+
+# ----- reductions --------------------------------------------------------------------------
+def _axes(dim, ndim):
+    if dim is None:
+        return tuple(range(ndim))
+    dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+    return tuple(d % ndim for d in dims)
+
+
+def _expand(g, shape, axes, keepdim):
+    """Re-insert reduced axes so ``g`` broadcasts against the input."""
+    if not keepdim:
+        for ax in sorted(axes):
+            g = g.reshape(g.shape[:ax] + (1,) + g.shape[ax:])
+    return g
+
+
+class Sum(Function):
+    r""":math:`z = \sum_i a_i`; every :math:`a_i` receives the gradient unchanged."""
+
+    def forward(self, a, dim=None, keepdim=False):
+        xp = backend.array_module(a)
+        self.shape, self.axes, self.keepdim = a.shape, _axes(dim, a.ndim), keepdim
+        return xp.sum(a, axis=self.axes, keepdims=keepdim)
+
+    def backward(self, g):
+        xp = backend.array_module(g)
+        g = _expand(g, self.shape, self.axes, self.keepdim)
+        return (xp.broadcast_to(g, self.shape).copy(),)
+
+
+class Mean(Function):
+    r""":math:`z = \frac1n\sum_i a_i`; every :math:`a_i` receives :math:`g/n`."""
+
+    def forward(self, a, dim=None, keepdim=False):
+        xp = backend.array_module(a)
+        self.shape, self.axes, self.keepdim = a.shape, _axes(dim, a.ndim), keepdim
+        self.count = int(np.prod([a.shape[ax] for ax in self.axes]))
+        return xp.mean(a, axis=self.axes, keepdims=keepdim)
+
+    def backward(self, g):
+        xp = backend.array_module(g)
+        g = _expand(g, self.shape, self.axes, self.keepdim) / self.count
+        return (xp.broadcast_to(g, self.shape).copy(),)
+
+
+class Max(Function):
+    r""":math:`z = \max_i a_i`.  The gradient goes to the maximum; ties share it equally
+    (a valid subgradient, and the same as PyTorch's ``amax``)."""
+
+    def forward(self, a, dim=None, keepdim=False):
+        xp = backend.array_module(a)
+        self.a, self.axes, self.keepdim = a, _axes(dim, a.ndim), keepdim
+        self.z = xp.max(a, axis=self.axes, keepdims=True)
+        return self.z if keepdim else xp.squeeze(self.z, axis=self.axes)
+
+    def backward(self, g):
+        xp = backend.array_module(g)
+        winners = self.a == self.z
+        share = winners / xp.sum(winners, axis=self.axes, keepdims=True)
+        return ((_expand(g, self.a.shape, self.axes, self.keepdim) * share).astype(g.dtype),)
+
+
+# ----- shape -----------------------------------------------------------------------------
+class Reshape(Function):
+    def forward(self, a, shape):
+        self.shape = a.shape
+        try:
+            return a.reshape(shape)
+        except ValueError:
+            raise ValueError(f"reshape: cannot reshape {tuple(a.shape)} into {tuple(shape)}") from None
+
+    def backward(self, g):
+        return (g.reshape(self.shape),)
+
+
+class Permute(Function):
+    def forward(self, a, axes):
+        xp = backend.array_module(a)
+        if sorted(ax % a.ndim for ax in axes) != list(range(a.ndim)):
+            raise ValueError(f"permute: {axes} is not a permutation of the {a.ndim} axes")
+        self.axes = axes
+        return xp.transpose(a, axes)
+
+    def backward(self, g):
+        xp = backend.array_module(g)
+        return (xp.transpose(g, tuple(np.argsort([ax % g.ndim for ax in self.axes]))),)
+
+
+class Index(Function):
+    """``a[index]`` for basic and advanced indexing; the backward scatter-adds, so an
+    element picked twice receives both gradients."""
+
+    def forward(self, a, index):
+        self.shape, self.dtype, self.index = a.shape, a.dtype, index
+        return a[index]
+
+    def backward(self, g):
+        xp = backend.array_module(g)
+        out = xp.zeros(self.shape, dtype=g.dtype)
+        if xp is np:
+            np.add.at(out, self.index, g)
+        else:
+            import cupyx
+
+            cupyx.scatter_add(out, self.index, g)
+        return (out,)
+
+
+# ----- functional forms ----------------------------------------------------------------
+def tensor(data, requires_grad=False, dtype=None) -> Tensor:
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+
+
+def exp(x: Tensor) -> Tensor:
+    return Exp.apply(x)
+
+
+def log(x: Tensor) -> Tensor:
+    return Log.apply(x)
+
+
+def matmul(a, b) -> Tensor:
+    return MatMul.apply(a, b)
+
+
+def zeros(*shape, dtype=DEFAULT_DTYPE, requires_grad=False) -> Tensor:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    return Tensor(backend.xp().zeros(shape, dtype=dtype), requires_grad=requires_grad)
+
+
+def ones(*shape, dtype=DEFAULT_DTYPE, requires_grad=False) -> Tensor:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    return Tensor(backend.xp().ones(shape, dtype=dtype), requires_grad=requires_grad)
+
+
+def randn(*shape, dtype=DEFAULT_DTYPE, requires_grad=False) -> Tensor:
+    """Standard normal samples from tinymed's seeded generator."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    return Tensor(_generator.standard_normal(shape).astype(dtype), requires_grad=requires_grad)

@@ -1,0 +1,36 @@
+"""Numba JIT kernels: the CPU fast path, with the reference kernels' signatures.
+
+Each public function here prepares contiguous arrays and calls an ``@njit`` loop kernel
+(``cache=True``, so compiled code is reused from disk after the first run).  Set
+``NUMBA_DISABLE_JIT=1`` to run the very same loops as plain Python and step into them
+with a debugger; they give the same numbers, only slower.
+
+Dense matrix products (the linear layer, and the two GEMMs inside a convolution) are left
+to NumPy's BLAS, which no hand-written loop beats; Numba does the data movement around
+them (im2col, col2im, layout changes), the pooling windows, activations and losses.
+"""
+
+from .activations import (
+    log_softmax_backward,
+    log_softmax_forward,
+    relu_backward,
+    relu_forward,
+    sigmoid_backward,
+    sigmoid_forward,
+    softmax_backward,
+    softmax_forward,
+    tanh_backward,
+    tanh_forward,
+)
+from .conv import conv2d_backward, conv2d_forward
+from .losses import (
+    binary_cross_entropy_backward,
+    binary_cross_entropy_forward,
+    binary_cross_entropy_with_logits_backward,
+    binary_cross_entropy_with_logits_forward,
+    cross_entropy_backward,
+    cross_entropy_forward,
+    mse_loss_backward,
+    mse_loss_forward,
+)
+from .pool import avg_pool2d_backward, avg_pool2d_forward, max_pool2d_backward, max_pool2d_forward

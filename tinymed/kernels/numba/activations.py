@@ -1,0 +1,150 @@
+"""Activations as fused, multithreaded loops over a flat view of the array."""
+
+import numpy as np
+from numba import njit, prange
+
+
+def _flat(a):
+    return np.ascontiguousarray(a).reshape(-1)
+
+
+@njit(cache=True, parallel=True)
+def _relu(x, y):
+    for i in prange(x.size):
+        y[i] = 0 if x[i] < 0 else x[i]
+
+
+@njit(cache=True, parallel=True)
+def _relu_grad(dy, x, dx):
+    for i in prange(x.size):
+        dx[i] = dy[i] if x[i] > 0 else 0
+
+
+@njit(cache=True, parallel=True)
+def _sigmoid(x, y):
+    for i in prange(x.size):
+        e = np.exp(-abs(x[i]))
+        y[i] = 1 / (1 + e) if x[i] >= 0 else e / (1 + e)
+
+
+@njit(cache=True, parallel=True)
+def _sigmoid_grad(dy, y, dx):
+    for i in prange(y.size):
+        dx[i] = dy[i] * y[i] * (1 - y[i])
+
+
+@njit(cache=True, parallel=True)
+def _tanh(x, y):
+    for i in prange(x.size):
+        y[i] = np.tanh(x[i])
+
+
+@njit(cache=True, parallel=True)
+def _tanh_grad(dy, y, dx):
+    for i in prange(y.size):
+        dx[i] = dy[i] * (1 - y[i] * y[i])
+
+
+def _elementwise(kernel, *arrays):
+    out = np.empty(arrays[0].shape, dtype=np.result_type(*arrays))
+    kernel(*[_flat(a) for a in arrays], out.reshape(-1))
+    return out
+
+
+def relu_forward(x):
+    return _elementwise(_relu, x)
+
+
+def relu_backward(dy, x):
+    return _elementwise(_relu_grad, dy, x)
+
+
+def sigmoid_forward(x):
+    return _elementwise(_sigmoid, x)
+
+
+def sigmoid_backward(dy, y):
+    return _elementwise(_sigmoid_grad, dy, y)
+
+
+def tanh_forward(x):
+    return _elementwise(_tanh, x)
+
+
+def tanh_backward(dy, y):
+    return _elementwise(_tanh_grad, dy, y)
+
+
+@njit(cache=True, parallel=True)
+def _softmax_rows(x, y, log):
+    """Softmax (or log-softmax) of each row of a 2-D array, max-shifted."""
+    for r in prange(x.shape[0]):
+        m = x[r, 0]
+        for k in range(1, x.shape[1]):
+            if x[r, k] > m:
+                m = x[r, k]
+        s = 0.0
+        for k in range(x.shape[1]):
+            s += np.exp(x[r, k] - m)
+        if log:
+            lse = np.log(s)
+            for k in range(x.shape[1]):
+                y[r, k] = x[r, k] - m - lse
+        else:
+            for k in range(x.shape[1]):
+                y[r, k] = np.exp(x[r, k] - m) / s
+
+
+@njit(cache=True, parallel=True)
+def _softmax_rows_grad(dy, y, dx, log):
+    """Row-wise Jacobian-vector product of softmax (``log=False``) or log-softmax."""
+    for r in prange(y.shape[0]):
+        s = 0.0
+        for k in range(y.shape[1]):
+            s += dy[r, k] if log else dy[r, k] * y[r, k]
+        for k in range(y.shape[1]):
+            if log:
+                dx[r, k] = dy[r, k] - np.exp(y[r, k]) * s
+            else:
+                dx[r, k] = y[r, k] * (dy[r, k] - s)
+
+
+def _rows(a, dim):
+    """Move ``dim`` last and view as contiguous rows."""
+    moved = np.moveaxis(a, dim, -1)
+    return np.ascontiguousarray(moved).reshape(-1, a.shape[dim]), moved.shape
+
+
+def _unrows(rows, moved_shape, dim):
+    return np.moveaxis(rows.reshape(moved_shape), -1, dim)
+
+
+def _softmax_forward(x, dim, log):
+    rows, moved_shape = _rows(x, dim)
+    out = np.empty_like(rows)
+    _softmax_rows(rows, out, log)
+    return _unrows(out, moved_shape, dim)
+
+
+def _softmax_backward(dy, y, dim, log):
+    dy_rows, moved_shape = _rows(dy, dim)
+    y_rows, _ = _rows(y, dim)
+    dx = np.empty_like(y_rows)
+    _softmax_rows_grad(dy_rows, y_rows, dx, log)
+    return _unrows(dx, moved_shape, dim)
+
+
+def softmax_forward(x, dim):
+    return _softmax_forward(x, dim, False)
+
+
+def softmax_backward(dy, y, dim):
+    return _softmax_backward(dy, y, dim, False)
+
+
+def log_softmax_forward(x, dim):
+    return _softmax_forward(x, dim, True)
+
+
+def log_softmax_backward(dy, y, dim):
+    return _softmax_backward(dy, y, dim, True)

@@ -1,0 +1,134 @@
+"""Losses as per-element (or per-row) Numba loops; the reduction is shared with the reference.
+
+The formulas, and why each is written the way it is (log-sum-exp, the log clamp of -100,
+the stable logits form), are in :mod:`tinymed.kernels.reference.losses`.
+"""
+
+import numpy as np
+from numba import njit, prange
+
+from ..reference.losses import _BCE_GRAD_EPS, _LOG_CLAMP, _reduce, _scale
+
+
+@njit(cache=True, parallel=True)
+def _squared_error(x, t, out):
+    for i in prange(x.size):
+        d = x[i] - t[i]
+        out[i] = d * d
+
+
+@njit(cache=True, parallel=True)
+def _squared_error_grad(x, t, scale, dx):
+    for i in prange(x.size):
+        dx[i] = 2 * (x[i] - t[i]) * scale[i]
+
+
+@njit(cache=True, parallel=True)
+def _bce(p, t, out):
+    for i in prange(p.size):
+        log_p = max(np.log(p[i]), _LOG_CLAMP)
+        log_1mp = max(np.log(1 - p[i]), _LOG_CLAMP)
+        out[i] = -(t[i] * log_p + (1 - t[i]) * log_1mp)
+
+
+@njit(cache=True, parallel=True)
+def _bce_grad(p, t, scale, dp):
+    for i in prange(p.size):
+        dp[i] = (p[i] - t[i]) / max(p[i] * (1 - p[i]), _BCE_GRAD_EPS) * scale[i]
+
+
+@njit(cache=True, parallel=True)
+def _bce_logits(z, t, out):
+    for i in prange(z.size):
+        out[i] = max(z[i], 0) - z[i] * t[i] + np.log1p(np.exp(-abs(z[i])))
+
+
+@njit(cache=True, parallel=True)
+def _bce_logits_grad(z, t, scale, dz):
+    for i in prange(z.size):
+        e = np.exp(-abs(z[i]))
+        sig = 1 / (1 + e) if z[i] >= 0 else e / (1 + e)
+        dz[i] = (sig - t[i]) * scale[i]
+
+
+@njit(cache=True, parallel=True)
+def _cross_entropy(z, target, out):
+    for r in prange(z.shape[0]):
+        m = z[r, 0]
+        for k in range(1, z.shape[1]):
+            m = max(m, z[r, k])
+        s = 0.0
+        for k in range(z.shape[1]):
+            s += np.exp(z[r, k] - m)
+        out[r] = m + np.log(s) - z[r, target[r]]
+
+
+@njit(cache=True, parallel=True)
+def _cross_entropy_grad(z, target, scale, dz):
+    for r in prange(z.shape[0]):
+        m = z[r, 0]
+        for k in range(1, z.shape[1]):
+            m = max(m, z[r, k])
+        s = 0.0
+        for k in range(z.shape[1]):
+            s += np.exp(z[r, k] - m)
+        for k in range(z.shape[1]):
+            dz[r, k] = np.exp(z[r, k] - m) / s * scale[r]
+        dz[r, target[r]] -= scale[r]
+
+
+def _flat(a, dtype):
+    return np.ascontiguousarray(a, dtype=dtype).reshape(-1)
+
+
+def _pointwise(kernel, x, t, reduction):
+    out = np.empty(x.shape, dtype=x.dtype)
+    kernel(_flat(x, x.dtype), _flat(t, x.dtype), out.reshape(-1))
+    return _reduce(out, reduction)
+
+
+def _pointwise_grad(kernel, dout, x, t, reduction):
+    scale = np.broadcast_to(np.asarray(_scale(dout, x.size, reduction), dtype=x.dtype), x.shape)
+    dx = np.empty(x.shape, dtype=x.dtype)
+    kernel(_flat(x, x.dtype), _flat(t, x.dtype), _flat(scale, x.dtype), dx.reshape(-1))
+    return dx
+
+
+def mse_loss_forward(input, target, reduction="mean"):
+    return _pointwise(_squared_error, input, target, reduction)
+
+
+def mse_loss_backward(dout, input, target, reduction="mean"):
+    d_input = _pointwise_grad(_squared_error_grad, dout, input, target, reduction)
+    return d_input, -d_input
+
+
+def binary_cross_entropy_forward(input, target, reduction="mean"):
+    return _pointwise(_bce, input, target, reduction)
+
+
+def binary_cross_entropy_backward(dout, input, target, reduction="mean"):
+    return _pointwise_grad(_bce_grad, dout, input, target, reduction)
+
+
+def binary_cross_entropy_with_logits_forward(logits, target, reduction="mean"):
+    return _pointwise(_bce_logits, logits, target, reduction)
+
+
+def binary_cross_entropy_with_logits_backward(dout, logits, target, reduction="mean"):
+    return _pointwise_grad(_bce_logits_grad, dout, logits, target, reduction)
+
+
+def cross_entropy_forward(logits, target, reduction="mean"):
+    out = np.empty(logits.shape[0], dtype=logits.dtype)
+    _cross_entropy(np.ascontiguousarray(logits), np.ascontiguousarray(target, dtype=np.int64), out)
+    return _reduce(out, reduction)
+
+
+def cross_entropy_backward(dout, logits, target, reduction="mean"):
+    n = logits.shape[0]
+    scale = np.broadcast_to(np.asarray(_scale(dout, n, reduction), dtype=logits.dtype), (n,))
+    dz = np.empty(logits.shape, dtype=logits.dtype)
+    _cross_entropy_grad(np.ascontiguousarray(logits), np.ascontiguousarray(target, dtype=np.int64),
+                        np.ascontiguousarray(scale), dz)
+    return dz

@@ -1,0 +1,33 @@
+"""Reference kernels: NumPy code a student reads beside the formula it implements."""
+
+from .activations import (
+    log_softmax_backward,
+    log_softmax_forward,
+    relu_backward,
+    relu_forward,
+    sigmoid_backward,
+    sigmoid_forward,
+    softmax_backward,
+    softmax_forward,
+    tanh_backward,
+    tanh_forward,
+)
+from .conv import col2im, conv2d_backward, conv2d_forward, conv2d_output_size, im2col
+from .linear import linear_backward, linear_forward
+from .losses import (
+    binary_cross_entropy_backward,
+    binary_cross_entropy_forward,
+    binary_cross_entropy_with_logits_backward,
+    binary_cross_entropy_with_logits_forward,
+    cross_entropy_backward,
+    cross_entropy_forward,
+    mse_loss_backward,
+    mse_loss_forward,
+)
+from .pool import (
+    avg_pool2d_backward,
+    avg_pool2d_forward,
+    max_pool2d_backward,
+    max_pool2d_forward,
+    pool_output_size,
+)

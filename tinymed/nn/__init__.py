@@ -1,0 +1,3 @@
+"""Neural-network building blocks; ``tinymed.nn.functional`` holds the operations."""
+
+from . import functional
