@@ -1,0 +1,105 @@
+"""Timing harness shared by the benchmarks: time side by side, print ratios, save JSON.
+
+Every benchmark runs all its contenders on the same inputs in one process, reports the
+median of several repeats, and writes ``benchmarks/results/<name>.json`` together with a
+description of the machine (CPU count, library versions, the measured matrix-multiply rate,
+which is the ceiling for convolution and dense layers).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def timeit(fn, repeat: int = 7, warmup: int = 2, min_time: float = 0.05) -> float:
+    """Median wall time of ``fn()`` in seconds; each sample loops until ``min_time`` has passed."""
+    for _ in range(warmup):
+        fn()
+    samples = []
+    for _ in range(repeat):
+        calls, start = 0, time.perf_counter()
+        while True:
+            fn()
+            calls += 1
+            elapsed = time.perf_counter() - start
+            if elapsed >= min_time:
+                break
+        samples.append(elapsed / calls)
+    return statistics.median(samples)
+
+
+def matmul_gflops(dtype=np.float32, n: int = 1024) -> float:
+    """The machine's NumPy (BLAS) matrix-multiply rate in GFLOP/s for ``n x n`` matrices."""
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((n, n)).astype(dtype)
+    b = rng.standard_normal((n, n)).astype(dtype)
+    return 2 * n**3 / timeit(lambda: a @ b, repeat=5, warmup=1) / 1e9
+
+
+def torch_or_none():
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch
+
+
+def machine() -> dict:
+    info = {
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "numpy": np.__version__,
+        "numpy_matmul_gflops_float32": round(matmul_gflops(np.float32), 1),
+        "numpy_matmul_gflops_float64": round(matmul_gflops(np.float64), 1),
+    }
+    try:
+        import numba
+
+        info["numba"] = numba.__version__
+        info["numba_threads"] = numba.get_num_threads()
+    except ImportError:
+        pass
+    torch = torch_or_none()
+    if torch is not None:
+        info["torch"] = torch.__version__
+        info["torch_threads"] = torch.get_num_threads()
+    return info
+
+
+def print_table(rows: list[dict], columns: list[str]) -> None:
+    """Print ``rows`` as an aligned text table with the given columns."""
+    cells = [[_fmt(r.get(c)) for c in columns] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
+    print("  ".join(c.ljust(w) for c, w in zip(columns, widths)))
+    print("  ".join("-" * w for w in widths))
+    for row in cells:
+        print("  ".join(v.ljust(w) for v, w in zip(row, widths)))
+
+
+def _fmt(v) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return str(v)
+
+
+def save(name: str, payload: dict) -> Path:
+    """Write ``payload`` (plus the machine description) to ``benchmarks/results/<name>.json``."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    payload = {"machine": machine(), **payload}
+    path.write_text(json.dumps(payload, indent=2) + "\n")
+    return path
