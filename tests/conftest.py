@@ -11,6 +11,8 @@ import tinymed
 
 matplotlib.use("Agg")
 
+# The backend fixture is set once per test and holds for all its hypothesis examples, so the
+# function-scoped-fixture health check does not apply.
 # Every backend that works on this machine; CuPy joins only where a GPU is present.
 BACKENDS = tinymed.available()
 
@@ -18,11 +20,11 @@ BACKENDS = tinymed.available()
 AGREEMENT = {np.dtype(np.float64): dict(rtol=1e-12, atol=1e-12), np.dtype(np.float32): dict(rtol=1e-5, atol=1e-5)}
 
 settings.register_profile(
-    "ci", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow],
+    "ci", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
     print_blob=True,
 )
 settings.register_profile(
-    "dev", max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow],
+    "dev", max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 

@@ -94,9 +94,9 @@ def _directional_difference(fn, inputs, r, flat, k, eps):
     xp = backend.array_module(flat)
     original = flat[k].item()
     flat[k] = original + eps
-    plus = fn(*inputs).data
+    plus = fn(*inputs).data.copy()  # a copy: the output may be a view of the input we perturb
     flat[k] = original - eps
-    minus = fn(*inputs).data
+    minus = fn(*inputs).data.copy()
     flat[k] = original
     return float(xp.sum((plus - minus) * r)) / (2 * eps)
 

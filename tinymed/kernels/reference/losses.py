@@ -4,6 +4,8 @@ Every loss takes ``reduction`` in ``{"mean", "sum", "none"}`` (PyTorch's meaning
 backward takes the upstream gradient ``dout`` (a scalar for mean/sum, an array for none).
 """
 
+import numpy as np
+
 from ...backend import array_module
 from .activations import log_softmax_forward, sigmoid_forward
 
@@ -71,8 +73,9 @@ def cross_entropy_backward(dout, logits, target, reduction="mean"):
 def binary_cross_entropy_forward(input, target, reduction="mean"):
     r"""BCE on probabilities: :math:`L = -[y \log p + (1-y)\log(1-p)]`, logs clamped at -100."""
     xp = array_module(input)
-    log_p = xp.maximum(xp.log(input), _LOG_CLAMP)
-    log_1mp = xp.maximum(xp.log(1 - input), _LOG_CLAMP)
+    with np.errstate(divide="ignore"):  # log(0) = -inf is expected here: the clamp handles it
+        log_p = xp.maximum(xp.log(input), _LOG_CLAMP)
+        log_1mp = xp.maximum(xp.log(1 - input), _LOG_CLAMP)
     return _reduce(-(target * log_p + (1 - target) * log_1mp), reduction)
 
 

@@ -1,0 +1,54 @@
+"""Numba kernels run as plain Python under NUMBA_DISABLE_JIT=1 and give the same numbers.
+
+That is what lets a student set a breakpoint inside a JIT kernel and step through it.
+"""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tinymed import backend
+
+pytestmark = pytest.mark.skipif("numba" not in backend.available(), reason="numba is not installed")
+
+SCRIPT = r"""
+import sys
+import numpy as np
+from tinymed.kernels import numba as K
+rng = np.random.default_rng(0)
+x = rng.standard_normal((2, 3, 7, 6)); w = rng.standard_normal((4, 3, 3, 2)); b = rng.standard_normal(4)
+geo = ((2, 1), (1, 1), (1, 2))
+y = K.conv2d_forward(x, w, b, *geo)
+dx, dw, db = K.conv2d_backward(np.ones_like(y), x, w, *geo)
+mp, arg = K.max_pool2d_forward(x, (2, 2), (2, 1), (1, 0))
+mpg = K.max_pool2d_backward(np.ones_like(mp), arg, x.shape, (2, 2), (2, 1), (1, 0))
+ap = K.avg_pool2d_forward(x, (3, 2), (1, 2), (1, 1), False)
+apg = K.avg_pool2d_backward(np.ones_like(ap), x.shape, (3, 2), (1, 2), (1, 1), False)
+z = rng.standard_normal((5, 4)); t = rng.integers(0, 4, 5)
+out = dict(y=y, dx=dx, dw=dw, db=db, mp=mp, arg=arg, mpg=mpg, ap=ap, apg=apg,
+           sm=K.softmax_forward(z, 1), lsm=K.log_softmax_forward(z, 0), sig=K.sigmoid_forward(z),
+           relu=K.relu_forward(z), tanh=K.tanh_forward(z),
+           ce=K.cross_entropy_forward(z, t), ceg=K.cross_entropy_backward(np.float64(1.0), z, t),
+           bce=K.binary_cross_entropy_with_logits_forward(z, (z > 0) * 1.0, "none"))
+np.savez(sys.argv[1], **out)
+"""
+
+
+def _run(path, disable_jit):
+    env = {**os.environ, "NUMBA_DISABLE_JIT": "1" if disable_jit else "0"}
+    done = subprocess.run([sys.executable, "-c", SCRIPT, str(path)], env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    with np.load(path, allow_pickle=False) as data:
+        return dict(data)
+
+
+def test_same_numbers_with_and_without_jit(tmp_path):
+    interpreted = _run(tmp_path / "python.npz", disable_jit=True)
+    compiled = _run(tmp_path / "jit.npz", disable_jit=False)
+    assert interpreted.keys() == compiled.keys()
+    for key in compiled:
+        np.testing.assert_allclose(interpreted[key], compiled[key], rtol=1e-12, atol=1e-14, err_msg=key)
