@@ -639,12 +639,7 @@ class Index(Function):
     def backward(self, g):
         xp = backend.array_module(g)
         out = xp.zeros(self.shape, dtype=g.dtype)
-        if xp is np:
-            np.add.at(out, self.index, g)
-        else:
-            import cupyx
-
-            cupyx.scatter_add(out, self.index, g)
+        xp.add.at(out, self.index, g)  # unbuffered: repeated indices accumulate
         return (out,)
 
 
