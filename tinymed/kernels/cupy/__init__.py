@@ -2,7 +2,7 @@
 
 Every kernel not defined here is taken from :mod:`tinymed.kernels.reference`, whose NumPy
 code is written against the array module of its inputs and so runs unchanged on CuPy arrays
-(CuPy dispatches the matrix products to cuBLAS).  Importing this module imports CuPy.
+(CuPy sends the matrix products to cuBLAS).  Importing this module imports CuPy.
 """
 
-import cupy  # noqa: F401  (fail here, with the backend's own error message, if it is missing)
+from .pool import max_pool2d_backward, max_pool2d_forward
