@@ -10,18 +10,21 @@ def _flat(a):
 
 @njit(cache=True, parallel=True)
 def _relu(x, y):
+    """y_i = max(x_i, 0) over flat arrays x, y of equal size."""
     for i in prange(x.size):
         y[i] = 0 if x[i] < 0 else x[i]
 
 
 @njit(cache=True, parallel=True)
 def _relu_grad(dy, x, dx):
+    """dx_i = dy_i where x_i > 0, else 0."""
     for i in prange(x.size):
         dx[i] = dy[i] if x[i] > 0 else 0
 
 
 @njit(cache=True, parallel=True)
 def _sigmoid(x, y):
+    """y_i = 1/(1+e^{-x_i}), written so exp never sees a positive argument."""
     for i in prange(x.size):
         e = np.exp(-abs(x[i]))
         y[i] = 1 / (1 + e) if x[i] >= 0 else e / (1 + e)
@@ -29,18 +32,21 @@ def _sigmoid(x, y):
 
 @njit(cache=True, parallel=True)
 def _sigmoid_grad(dy, y, dx):
+    """dx_i = dy_i * y_i * (1 - y_i), from the output y."""
     for i in prange(y.size):
         dx[i] = dy[i] * y[i] * (1 - y[i])
 
 
 @njit(cache=True, parallel=True)
 def _tanh(x, y):
+    """y_i = tanh(x_i)."""
     for i in prange(x.size):
         y[i] = np.tanh(x[i])
 
 
 @njit(cache=True, parallel=True)
 def _tanh_grad(dy, y, dx):
+    """dx_i = dy_i * (1 - y_i^2), from the output y."""
     for i in prange(y.size):
         dx[i] = dy[i] * (1 - y[i] * y[i])
 

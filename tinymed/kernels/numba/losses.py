@@ -12,6 +12,7 @@ from ..reference.losses import _BCE_GRAD_EPS, _LOG_CLAMP, _reduce, _scale
 
 @njit(cache=True, parallel=True)
 def _squared_error(x, t, out):
+    """out_i = (x_i - t_i)^2 over flat arrays."""
     for i in prange(x.size):
         d = x[i] - t[i]
         out[i] = d * d
@@ -19,12 +20,14 @@ def _squared_error(x, t, out):
 
 @njit(cache=True, parallel=True)
 def _squared_error_grad(x, t, scale, dx):
+    """dx_i = 2 (x_i - t_i) * scale_i (scale = upstream gradient, / n for a mean)."""
     for i in prange(x.size):
         dx[i] = 2 * (x[i] - t[i]) * scale[i]
 
 
 @njit(cache=True, parallel=True)
 def _bce(p, t, out):
+    """out_i = -[t_i log p_i + (1 - t_i) log(1 - p_i)], each log clamped at -100."""
     for i in prange(p.size):
         log_p = max(np.log(p[i]), _LOG_CLAMP)
         log_1mp = max(np.log(1 - p[i]), _LOG_CLAMP)
@@ -33,18 +36,21 @@ def _bce(p, t, out):
 
 @njit(cache=True, parallel=True)
 def _bce_grad(p, t, scale, dp):
+    """dp_i = (p_i - t_i) / max(p_i (1 - p_i), 1e-12) * scale_i."""
     for i in prange(p.size):
         dp[i] = (p[i] - t[i]) / max(p[i] * (1 - p[i]), _BCE_GRAD_EPS) * scale[i]
 
 
 @njit(cache=True, parallel=True)
 def _bce_logits(z, t, out):
+    """out_i = max(z_i, 0) - z_i t_i + log(1 + e^{-|z_i|}) (stable for any z)."""
     for i in prange(z.size):
         out[i] = max(z[i], 0) - z[i] * t[i] + np.log1p(np.exp(-abs(z[i])))
 
 
 @njit(cache=True, parallel=True)
 def _bce_logits_grad(z, t, scale, dz):
+    """dz_i = (sigmoid(z_i) - t_i) * scale_i."""
     for i in prange(z.size):
         e = np.exp(-abs(z[i]))
         sig = 1 / (1 + e) if z[i] >= 0 else e / (1 + e)
@@ -53,6 +59,7 @@ def _bce_logits_grad(z, t, scale, dz):
 
 @njit(cache=True, parallel=True)
 def _cross_entropy(z, target, out):
+    """out_r = logsumexp(z_r) - z_r[target_r] for logits z (N, C), targets (N,)."""
     for r in prange(z.shape[0]):
         m = z[r, 0]
         for k in range(1, z.shape[1]):
@@ -65,6 +72,7 @@ def _cross_entropy(z, target, out):
 
 @njit(cache=True, parallel=True)
 def _cross_entropy_grad(z, target, scale, dz):
+    """dz_rc = (softmax(z_r)_c - [c = target_r]) * scale_r."""
     for r in prange(z.shape[0]):
         m = z[r, 0]
         for k in range(1, z.shape[1]):
