@@ -244,7 +244,6 @@ def test_medmnist_missing_file_says_where_and_how(tmp_path):
 
 def test_medmnist_default_root_is_home_medmnist(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))
-    _write_medmnist(tmp_path / "placeholder.npz")
     (tmp_path / ".medmnist").mkdir()
     _write_medmnist(tmp_path / ".medmnist" / "dermamnist.npz", shape=(28, 28, 3), n_classes=7)
     X, _ = load_medmnist("dermamnist", split="val")

@@ -145,6 +145,14 @@ def test_scalers_constant_column_and_nan():
     np.testing.assert_array_equal(M[:, 1], 0)
 
 
+def test_float32_stays_float32(messy):
+    X = messy.astype(np.float32)
+    assert clean(X)[0].dtype == np.float32
+    assert StandardScaler().fit_transform(X[10:]).dtype == np.float32
+    assert MinMaxScaler().fit_transform(X[10:]).dtype == np.float32
+    assert StandardScaler().fit_transform(np.arange(6).reshape(3, 2)).dtype == np.float64
+
+
 def test_scaler_errors():
     with pytest.raises(ValueError, match="not fitted"):
         StandardScaler().transform(np.zeros((2, 2)))

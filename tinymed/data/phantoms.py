@@ -69,7 +69,7 @@ def chest_phantoms(n: int, size: int = 64, seed=0, difficulty: str = "medium") -
       (training accuracy 0.675);
     - a small CNN (conv 3x3 x 8 - ReLU - max-pool - conv 3x3 x 16 - ReLU - max-pool -
       linear) on images standardised one by one, Adam, 10 epochs of batches of 32: test
-      accuracy **0.975**, in 5 to 11 s on 2 CPU cores.
+      accuracy **0.975**, in 5 to 12 s on 2 CPU cores.
 
     Over the seed pairs (1, 2), (3, 4), ..., (9, 10) the baseline scored 0.635 to 0.673 and
     the CNN 0.959 to 0.976.

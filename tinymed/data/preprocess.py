@@ -36,7 +36,8 @@ _OUTLIERS = ("clip", "drop", "keep")
 
 
 def _table(op, X):
-    """``X`` as a 2-D float array (rows = samples, columns = features)."""
+    """``X`` as a 2-D float array (rows = samples, columns = features); float32 and float64
+    are kept (results come back in the same dtype), other numbers become float64."""
     X = np.asarray(X)
     if X.ndim != 2:
         raise ValueError(f"{op}: expected a 2-D array (samples, features), got shape {X.shape}")
@@ -138,7 +139,8 @@ class Cleaner:
 
     def transform(self, X, y=None):
         _check_fitted("Cleaner", "fill_", self)
-        X = _table("Cleaner.transform", X).copy()
+        X = _table("Cleaner.transform", X)
+        dtype = X.dtype
         _check_features("Cleaner.transform", X, len(self.fill_))
         if y is not None and len(y) != len(X):
             raise ValueError(f"Cleaner.transform: X has {len(X)} rows but y has {len(y)}")
@@ -166,7 +168,7 @@ class Cleaner:
         if self.outliers == "clip":
             X = np.clip(X, self.lower_, self.upper_)
             clipped = (outlier & kept[:, None]).sum(axis=0)
-        X = X[kept]
+        X = X[kept].astype(dtype, copy=False)
         self.report_ = CleaningReport(
             self._all_names(X.shape[1]), missing.sum(axis=0), filled, outlier.sum(axis=0), clipped, kept,
             rows_dropped_missing, rows_dropped_outliers,
@@ -234,11 +236,11 @@ class StandardScaler(_Scaler):
 
     def transform(self, X):
         X = self._checked("transform", X)
-        return (X - self.mean_) / self.scale_
+        return ((X - self.mean_) / self.scale_).astype(X.dtype, copy=False)
 
     def inverse_transform(self, X):
         X = self._checked("inverse_transform", X)
-        return X * self.scale_ + self.mean_
+        return (X * self.scale_ + self.mean_).astype(X.dtype, copy=False)
 
 
 class MinMaxScaler(_Scaler):
@@ -267,8 +269,10 @@ class MinMaxScaler(_Scaler):
     def transform(self, X):
         X = self._checked("transform", X)
         out = X * self.scale_ + self.min_
-        return np.clip(out, *self.feature_range) if self.clip else out
+        if self.clip:
+            out = np.clip(out, *self.feature_range)
+        return out.astype(X.dtype, copy=False)
 
     def inverse_transform(self, X):
         X = self._checked("inverse_transform", X)
-        return (X - self.min_) / self.scale_
+        return ((X - self.min_) / self.scale_).astype(X.dtype, copy=False)
