@@ -202,7 +202,8 @@ def test_scale_of_a_linear_ramp_stays_a_linear_ramp():
         out = RandomScale((s, s))(ramp)[0, 0]
         rows, cols = np.meshgrid(np.arange(h), np.arange(w), indexing="ij")
         # the source of pixel (r, c) is the centre + (r - centre, c - centre) / s
-        expected = 0.5 * ((cols - (w - 1) / 2) / s + (w - 1) / 2) + 2.0 * ((rows - (h - 1) / 2) / s + (h - 1) / 2) + 1.0
+        src_rows, src_cols = (rows - (h - 1) / 2) / s + (h - 1) / 2, (cols - (w - 1) / 2) / s + (w - 1) / 2
+        expected = 0.5 * src_cols + 2.0 * src_rows + 1.0
         inner = (slice(4, -4), slice(4, -4)) if s < 1 else (slice(None), slice(None))
         np.testing.assert_allclose(out[inner], expected[inner], rtol=1e-12)
         np.testing.assert_allclose(np.diff(out[inner], axis=1), 0.5 / s, rtol=1e-10)
@@ -267,7 +268,8 @@ def test_generator_as_seed_and_per_image_parameters(batch):
 
 def test_augmentation_as_a_dataloader_transform(batch):
     transform = Compose([RandomHorizontalFlip(seed=0), RandomRotation(10, seed=1), RandomScale(0.1, seed=2),
-                         RandomShift(1, seed=3), RandomBrightnessContrast(0.1, 0.1, seed=4), GaussianNoise(0.01, seed=5)])
+                         RandomShift(1, seed=3), RandomBrightnessContrast(0.1, 0.1, seed=4),
+                         GaussianNoise(0.01, seed=5)])
     out = transform(batch)
     assert out.shape == batch.shape and out.dtype == np.float32 and "RandomRotation" in repr(transform)
 

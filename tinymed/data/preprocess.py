@@ -255,7 +255,8 @@ class MinMaxScaler(_Scaler):
     def __init__(self, feature_range=(0.0, 1.0), clip=False):
         a, b = feature_range
         if not a < b:
-            raise ValueError(f"MinMaxScaler: feature_range must be (min, max) with min < max, got {feature_range!r}")
+            raise ValueError("MinMaxScaler: feature_range must be (min, max) with min < max, "
+                             f"got {feature_range!r}")
         self.feature_range, self.clip = (float(a), float(b)), clip
         self.data_min_ = self.data_max_ = self.data_range_ = self.scale_ = self.min_ = None
 

@@ -57,27 +57,34 @@ def _n_samples(arrays):
     return lengths[0]
 
 
+def _check_size(name, value, n):
+    if value is None:
+        return
+    if isinstance(value, Integral) and not isinstance(value, bool):
+        if not 0 < value < n:
+            raise ValueError(f"{name}={value} should be between 1 and {n - 1} (n_samples={n})")
+    elif isinstance(value, Real):
+        if not 0 < value < 1:
+            raise ValueError(f"{name}={value} should be a fraction in (0, 1) or an integer count")
+    else:
+        raise TypeError(f"{name} must be a float, an int or None, got {type(value).__name__}")
+
+
+def _count(value, n, rounding):
+    """A size as a number of samples: fractions are rounded with ``rounding``."""
+    if value is None:
+        return None
+    return rounding(value * n) if isinstance(value, float) else int(value)
+
+
 def _sizes(n, test_size, train_size):
     """scikit-learn's rule: a float is a fraction (test rounded up, train down), an int a count;
     a missing one is the complement; test_size=None and train_size=None mean test 0.25."""
-    def check(name, value):
-        if value is None:
-            return
-        if isinstance(value, Integral) and not isinstance(value, bool):
-            if not 0 < value < n:
-                raise ValueError(f"{name}={value} should be between 1 and {n - 1} (n_samples={n})")
-        elif isinstance(value, Real):
-            if not 0 < value < 1:
-                raise ValueError(f"{name}={value} should be a fraction in (0, 1) or an integer count")
-        else:
-            raise TypeError(f"{name} must be a float, an int or None, got {type(value).__name__}")
-
-    check("test_size", test_size)
-    check("train_size", train_size)
+    _check_size("test_size", test_size, n)
+    _check_size("train_size", train_size, n)
     if test_size is None and train_size is None:
         test_size = 0.25
-    n_test = None if test_size is None else (math.ceil(test_size * n) if isinstance(test_size, float) else int(test_size))
-    n_train = None if train_size is None else (math.floor(train_size * n) if isinstance(train_size, float) else int(train_size))
+    n_test, n_train = _count(test_size, n, math.ceil), _count(train_size, n, math.floor)
     if n_test is None:
         n_test = n - n_train
     if n_train is None:
@@ -149,7 +156,8 @@ def stratified_split(X, y, val=0.15, test=0.15, seed=0):
     y = np.asarray(y)
     n = _n_samples([X, y])
     if not (0 <= val < 1 and 0 < test < 1 and val + test < 1):
-        raise ValueError(f"stratified_split: need 0 <= val, 0 < test and val + test < 1, got val={val}, test={test}")
+        raise ValueError("stratified_split: need 0 <= val, 0 < test and val + test < 1, "
+                         f"got val={val}, test={test}")
     rng = _rng(seed)
     n_test, n_val = round(test * n), round(val * n)
     if n_test == 0 or n - n_test - n_val <= 0:
