@@ -1,0 +1,45 @@
+"""``Sequential``: layers applied one after another (PyTorch's container, Keras's model)."""
+
+from __future__ import annotations
+
+from .module import Module
+
+
+class Sequential(Module):
+    """``Sequential(layer1, layer2, ...)``, ``Sequential([layers])``, or empty and then ``add``.
+
+    Layers are registered under their position (``"0"``, ``"1"``, ...), so state-dict keys
+    match PyTorch's ``nn.Sequential``.
+    """
+
+    def __init__(self, *layers):
+        super().__init__()
+        if len(layers) == 1 and isinstance(layers[0], (list, tuple)):
+            layers = tuple(layers[0])
+        for layer in layers:
+            self.add(layer)
+
+    def add(self, layer: Module) -> None:
+        """Append a layer (Keras's ``model.add``)."""
+        if not isinstance(layer, Module):
+            raise TypeError(f"Sequential.add: expected a Module (a layer), got {type(layer).__name__}")
+        self.add_module(str(len(self._modules)), layer)
+
+    append = add
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def __getitem__(self, index):
+        layers = list(self._modules.values())
+        if isinstance(index, slice):
+            return Sequential(layers[index])
+        return layers[index]
+
+    def forward(self, x):
+        for layer in self._modules.values():
+            x = layer(x)
+        return x
