@@ -1,55 +1,98 @@
-"""Max and average pooling as direct loops, parallel over (image, channel) planes.
+"""Max and average pooling as loops over the (image, channel) planes.
 
-Each thread owns whole planes, so the backward scatter (``dx[...] += ...``) never races.
+Max pooling follows the reference: gather the pixels each window tap sees into a row of a
+small ``windows (KH*KW, OH*OW)`` array (the patches of one plane, -inf in the padding), then
+reduce over the taps.  The reduction runs tap by tap over whole contiguous rows without
+branches, which LLVM turns into SIMD instructions; a loop per output over its few taps
+would instead mispredict a branch on every comparison of random data.  One plane's windows
+stay in the L1 cache.
 """
 
 import numpy as np
 from numba import njit, prange
 
 from ..reference.pool import pool_output_size
+from .conv import _copy
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
+def _inside(out_len, in_len, stride, offset):
+    """Range ``[j0, j1)`` of output positions ``j`` whose input ``j*stride + offset`` is in ``[0, in_len)``."""
+    j0 = min(max(0, -(offset // stride)), out_len)
+    j1 = max(min(out_len, (in_len - 1 - offset) // stride + 1), j0)
+    return j0, j1
+
+
+@njit(cache=True, inline="always")
+def _fill(dst, start, count, value):
+    """``dst[start:start+count] = value`` (unsigned index: see conv._copy)."""
+    d = np.uint64(start)
+    for t in range(np.uint64(count)):
+        dst[d + t] = value
+
+
+@njit(cache=True)
+def _gather_windows(plane, kh, kw, sh, sw, ph, pw, oh, ow, windows):
+    """``windows[p*KW + q, i*OW + j] = plane[i*sh - ph + p, j*sw - pw + q]``, -inf in the padding."""
+    h, w = plane.shape
+    src = plane.reshape(-1)
+    for p in range(kh):
+        for q in range(kw):
+            row = windows[p * kw + q]
+            j0, j1 = _inside(ow, w, sw, q - pw)
+            for i in range(oh):
+                hi = i * sh - ph + p
+                if 0 <= hi < h:
+                    _fill(row, i * ow, j0, -np.inf)
+                    _copy(row, i * ow + j0, src, hi * w + j0 * sw + q - pw, sw, j1 - j0)
+                    _fill(row, i * ow + j1, ow - j1, -np.inf)
+                else:
+                    _fill(row, i * ow, ow, -np.inf)
+
+
+@njit(cache=True, inline="always")
+def _max_tap(y, arg, v, tap):
+    """Where ``v`` beats ``y`` -- strictly, so the first maximum keeps its tap as in ``argmax``;
+    a NaN wins once and stays -- it becomes the new maximum and ``tap`` the new ``arg``."""
+    for t in range(np.uint64(y.size)):  # unsigned index: see conv._copy
+        wins = (v[t] > y[t]) | ((v[t] != v[t]) & (y[t] == y[t]))  # '|', '&': no branches
+        y[t] = v[t] if wins else y[t]
+        arg[t] = tap if wins else arg[t]
+
+
+@njit(cache=True)
 def _max_pool(x, kh, kw, sh, sw, ph, pw, y, argmax):
-    n, c, h, w = x.shape
+    """``y[m, c, i, j]`` = max over the window, ``argmax`` = the winning tap ``p*KW + q``."""
+    n, c = x.shape[:2]
     oh, ow = y.shape[2], y.shape[3]
-    for nc in prange(n * c):
-        ni, ci = nc // c, nc % c
-        for i in range(oh):
-            for j in range(ow):
-                best = -np.inf
-                best_tap = 0
-                for p in range(kh):
-                    hi = i * sh - ph + p
-                    if hi < 0 or hi >= h:
-                        continue
-                    for q in range(kw):
-                        wi = j * sw - pw + q
-                        if wi < 0 or wi >= w:
-                            continue
-                        v = x[ni, ci, hi, wi]
-                        # strict '>' keeps the first maximum, as argmax does; NaN wins and stays
-                        if v > best or (np.isnan(v) and not np.isnan(best)):
-                            best = v
-                            best_tap = p * kw + q
-                y[ni, ci, i, j] = best
-                argmax[ni, ci, i, j] = best_tap
+    windows = np.empty((kh * kw, oh * ow), dtype=x.dtype)
+    for plane in range(n * c):
+        m, ci = plane // c, plane % c
+        _gather_windows(x[m, ci], kh, kw, sh, sw, ph, pw, oh, ow, windows)
+        out, arg = y[m, ci].reshape(-1), argmax[m, ci].reshape(-1)
+        out[:] = windows[0]
+        arg[:] = 0
+        for tap in range(1, kh * kw):
+            _max_tap(out, arg, windows[tap], tap)
 
 
-@njit(cache=True, parallel=True)
-def _max_pool_grad(dy, argmax, kw, sh, sw, ph, pw, dx):
+@njit(cache=True)
+def _max_pool_grad(dy, argmax, kh, kw, sh, sw, ph, pw, dx):
+    """Each output's gradient goes to the one input its maximum came from (none if padding)."""
     n, c, h, w = dx.shape
     oh, ow = dy.shape[2], dy.shape[3]
-    for nc in prange(n * c):
-        ni, ci = nc // c, nc % c
-        dx[ni, ci] = 0
+    tap_row, tap_col = np.arange(kh * kw) // kw, np.arange(kh * kw) % kw  # no division per pixel
+    for plane in range(n * c):
+        m, ci = plane // c, plane % c
+        g, arg, d = dy[m, ci].reshape(-1), argmax[m, ci].reshape(-1), dx[m, ci]
+        d[:, :] = 0
         for i in range(oh):
             for j in range(ow):
-                tap = argmax[ni, ci, i, j]
-                hi = i * sh - ph + tap // kw
-                wi = j * sw - pw + tap % kw
+                tap = arg[i * ow + j]
+                hi = i * sh - ph + tap_row[tap]
+                wi = j * sw - pw + tap_col[tap]
                 if 0 <= hi < h and 0 <= wi < w:
-                    dx[ni, ci, hi, wi] += dy[ni, ci, i, j]
+                    d[hi, wi] += g[i * ow + j]
 
 
 @njit(cache=True)
@@ -108,7 +151,7 @@ def max_pool2d_forward(x, kernel_size, stride, padding):
 
 def max_pool2d_backward(dy, argmax, x_shape, kernel_size, stride, padding):
     dx = np.empty(x_shape, dtype=dy.dtype)
-    _max_pool_grad(np.ascontiguousarray(dy), np.ascontiguousarray(argmax), kernel_size[1],
+    _max_pool_grad(np.ascontiguousarray(dy), np.ascontiguousarray(argmax), *kernel_size,
                    *stride, *padding, dx)
     return dx
 
