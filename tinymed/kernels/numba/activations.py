@@ -1,53 +1,59 @@
-"""Activations as fused, multithreaded loops over a flat view of the array."""
+"""Activations as fused loops over a flat view of the array.
+
+The loops run on one thread on purpose.  They are limited by memory bandwidth, so more threads
+gain little, while Numba's thread pool and the BLAS pool that runs the layers around them
+spin against each other on the same cores (see :mod:`tinymed.kernels.numba.conv`); on a busy
+2-core machine a parallel ReLU of a LeNet batch took 7 ms instead of well under 1 ms.
+"""
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 
 def _flat(a):
     return np.ascontiguousarray(a).reshape(-1)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def _relu(x, y):
     """y_i = max(x_i, 0) over flat arrays x, y of equal size."""
-    for i in prange(x.size):
+    for i in range(x.size):
         y[i] = 0 if x[i] < 0 else x[i]
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def _relu_grad(dy, x, dx):
     """dx_i = dy_i where x_i > 0, else 0."""
-    for i in prange(x.size):
+    for i in range(x.size):
         dx[i] = dy[i] if x[i] > 0 else 0
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def _sigmoid(x, y):
     """y_i = 1/(1+e^{-x_i}), written so exp never sees a positive argument."""
-    for i in prange(x.size):
+    for i in range(x.size):
         e = np.exp(-abs(x[i]))
         y[i] = 1 / (1 + e) if x[i] >= 0 else e / (1 + e)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def _sigmoid_grad(dy, y, dx):
     """dx_i = dy_i * y_i * (1 - y_i), from the output y."""
-    for i in prange(y.size):
+    for i in range(y.size):
         dx[i] = dy[i] * y[i] * (1 - y[i])
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def _tanh(x, y):
     """y_i = tanh(x_i)."""
-    for i in prange(x.size):
+    for i in range(x.size):
         y[i] = np.tanh(x[i])
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def _tanh_grad(dy, y, dx):
     """dx_i = dy_i * (1 - y_i^2), from the output y."""
-    for i in prange(y.size):
+    for i in range(y.size):
         dx[i] = dy[i] * (1 - y[i] * y[i])
 
 
@@ -81,10 +87,10 @@ def tanh_backward(dy, y):
     return _elementwise(_tanh_grad, dy, y)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def _softmax_rows(x, y, log):
     """Softmax (or log-softmax) of each row of a 2-D array, max-shifted."""
-    for r in prange(x.shape[0]):
+    for r in range(x.shape[0]):
         m = x[r, 0]
         for k in range(1, x.shape[1]):
             if x[r, k] > m:
@@ -101,10 +107,10 @@ def _softmax_rows(x, y, log):
                 y[r, k] = np.exp(x[r, k] - m) / s
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def _softmax_rows_grad(dy, y, dx, log):
     """Row-wise Jacobian-vector product of softmax (``log=False``) or log-softmax."""
-    for r in prange(y.shape[0]):
+    for r in range(y.shape[0]):
         s = 0.0
         for k in range(y.shape[1]):
             s += dy[r, k] if log else dy[r, k] * y[r, k]

@@ -1,66 +1,67 @@
 """Losses as per-element (or per-row) Numba loops; the reduction is shared with the reference.
 
 The formulas, and why each is written the way it is (log-sum-exp, the log clamp of -100,
-the stable logits form), are in :mod:`tinymed.kernels.reference.losses`.
+the stable logits form), are in :mod:`tinymed.kernels.reference.losses`.  The loops run on
+one thread, for the reason given in :mod:`tinymed.kernels.numba.activations`.
 """
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from ..reference.losses import _BCE_GRAD_EPS, _LOG_CLAMP, _reduce, _scale
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def _squared_error(x, t, out):
     """out_i = (x_i - t_i)^2 over flat arrays."""
-    for i in prange(x.size):
+    for i in range(x.size):
         d = x[i] - t[i]
         out[i] = d * d
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def _squared_error_grad(x, t, scale, dx):
     """dx_i = 2 (x_i - t_i) * scale_i (scale = upstream gradient, / n for a mean)."""
-    for i in prange(x.size):
+    for i in range(x.size):
         dx[i] = 2 * (x[i] - t[i]) * scale[i]
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def _bce(p, t, out):
     """out_i = -[t_i log p_i + (1 - t_i) log(1 - p_i)], each log clamped at -100."""
-    for i in prange(p.size):
+    for i in range(p.size):
         log_p = max(np.log(p[i]), _LOG_CLAMP)
         log_1mp = max(np.log(1 - p[i]), _LOG_CLAMP)
         out[i] = -(t[i] * log_p + (1 - t[i]) * log_1mp)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def _bce_grad(p, t, scale, dp):
     """dp_i = (p_i - t_i) / max(p_i (1 - p_i), 1e-12) * scale_i."""
-    for i in prange(p.size):
+    for i in range(p.size):
         dp[i] = (p[i] - t[i]) / max(p[i] * (1 - p[i]), _BCE_GRAD_EPS) * scale[i]
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def _bce_logits(z, t, out):
     """out_i = max(z_i, 0) - z_i t_i + log(1 + e^{-|z_i|}) (stable for any z)."""
-    for i in prange(z.size):
+    for i in range(z.size):
         out[i] = max(z[i], 0) - z[i] * t[i] + np.log1p(np.exp(-abs(z[i])))
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def _bce_logits_grad(z, t, scale, dz):
     """dz_i = (sigmoid(z_i) - t_i) * scale_i."""
-    for i in prange(z.size):
+    for i in range(z.size):
         e = np.exp(-abs(z[i]))
         sig = 1 / (1 + e) if z[i] >= 0 else e / (1 + e)
         dz[i] = (sig - t[i]) * scale[i]
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def _cross_entropy(z, target, out):
     """out_r = logsumexp(z_r) - z_r[target_r] for logits z (N, C), targets (N,)."""
-    for r in prange(z.shape[0]):
+    for r in range(z.shape[0]):
         m = z[r, 0]
         for k in range(1, z.shape[1]):
             m = max(m, z[r, k])
@@ -70,10 +71,10 @@ def _cross_entropy(z, target, out):
         out[r] = m + np.log(s) - z[r, target[r]]
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def _cross_entropy_grad(z, target, scale, dz):
     """dz_rc = (softmax(z_r)_c - [c = target_r]) * scale_r."""
-    for r in prange(z.shape[0]):
+    for r in range(z.shape[0]):
         m = z[r, 0]
         for k in range(1, z.shape[1]):
             m = max(m, z[r, k])
