@@ -133,3 +133,16 @@ def test_shape_errors_name_the_op():
         Tensor(np.ones(6)).reshape(4, 2)
     with pytest.raises(ValueError, match="mul: operands of shapes"):
         Tensor(np.ones(3)) * Tensor(np.ones(2))
+
+
+def test_clamp_passes_the_gradient_only_inside_the_bounds():
+    from tinymed.gradcheck import check
+
+    x = np.array([-2.0, -0.5, 0.3, 0.9, 3.0])
+    t = tinymed.Tensor(x, requires_grad=True)
+    t.clamp(-1.0, 1.0).sum().backward()
+    np.testing.assert_array_equal(t.grad, [0, 1, 1, 1, 0])
+    np.testing.assert_array_equal(tinymed.Tensor(x).clamp(min=0.0).numpy(), np.maximum(x, 0))
+    assert check(lambda a: (a.clamp(-1.0, 1.0) ** 2).sum(), tinymed.Tensor(x, requires_grad=True)).passed
+    with pytest.raises(ValueError, match="min must be <= max"):
+        tinymed.Tensor(x).clamp(1.0, -1.0)

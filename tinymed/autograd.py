@@ -352,6 +352,14 @@ class Tensor:
         return Index.apply(self, index=index)
 
     # ----- elementwise functions --------------------------------------------------------
+    def clamp(self, min=None, max=None):
+        """Clip every element into ``[min, max]`` (either bound may be None)."""
+        if min is None and max is None:
+            raise ValueError("clamp: give at least one of min and max")
+        if min is not None and max is not None and min > max:
+            raise ValueError(f"clamp: min must be <= max, got min={min}, max={max}")
+        return Clamp.apply(self, lo=min, hi=max)
+
     def exp(self):
         return Exp.apply(self)
 
@@ -508,6 +516,24 @@ class Log(Function):
 
     def backward(self, g):
         return (g / self.a,)
+
+
+class Clamp(Function):
+    """``min(max(a, lo), hi)``; the gradient passes where ``lo <= a <= hi`` and is 0 where
+    the value was clipped (PyTorch's convention, also at the bounds themselves)."""
+
+    def forward(self, a, lo, hi):
+        xp = backend.array_module(a)
+        inside = xp.ones(a.shape, dtype=bool)
+        if lo is not None:
+            inside &= a >= lo
+        if hi is not None:
+            inside &= a <= hi
+        self.inside = inside
+        return xp.clip(a, lo, hi)
+
+    def backward(self, g):
+        return (g * self.inside,)
 
 
 class MatMul(Function):
