@@ -1,5 +1,6 @@
 """Medical data sets, splits, preprocessing and augmentation, all offline and seeded."""
 from .dataset import Dataset
+from .loader import DataLoader, TensorDataset
 from .phantoms import chest_phantoms
 from .medmnist import load_medmnist
 from .breast_cancer import load_breast_cancer
@@ -8,7 +9,7 @@ from .preprocess import Cleaner, CleaningReport, MinMaxScaler, StandardScaler, c
 from .augment import (Compose, GaussianNoise, RandomBrightnessContrast, RandomHorizontalFlip,
                       RandomRotation, RandomScale, RandomShift, RandomVerticalFlip)
 
-__all__ = ["Dataset", "chest_phantoms", "load_medmnist", "load_breast_cancer",
+__all__ = ["Dataset", "DataLoader", "TensorDataset", "chest_phantoms", "load_medmnist", "load_breast_cancer",
            "stratified_split", "train_test_split", "Cleaner", "CleaningReport", "MinMaxScaler",
            "StandardScaler", "clean", "Compose", "GaussianNoise", "RandomBrightnessContrast",
            "RandomHorizontalFlip", "RandomRotation", "RandomScale", "RandomShift",

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from .module import Module
+from .training import Model
 
 
-class Sequential(Module):
+class Sequential(Model):
     """``Sequential(layer1, layer2, ...)``, ``Sequential([layers])``, or empty and then ``add``.
 
     Layers are registered under their position (``"0"``, ``"1"``, ...), so state-dict keys
-    match PyTorch's ``nn.Sequential``.
+    match PyTorch's ``nn.Sequential``.  Keras's ``compile``, ``fit``, ``evaluate`` and
+    ``predict`` come from :class:`~tinymed.nn.training.Model`.
     """
 
     def __init__(self, *layers):

@@ -1,0 +1,385 @@
+"""Keras-style training on tinymed's core: ``compile``, ``fit``, ``evaluate``, ``predict``.
+
+:class:`Model` is a :class:`Module` that can train itself; ``Sequential`` is one.  Under the
+hood ``fit`` is the loop every PyTorch user writes::
+
+    for epoch in range(epochs):
+        for xb, yb in batches:                  # shuffled every epoch
+            loss = loss_fn(model(xb), yb)
+            optimizer.zero_grad(); loss.backward(); optimizer.step()
+
+plus what makes it pleasant: a progress bar, per-epoch metrics and validation, callbacks
+(early stopping, checkpoints, schedules), a clear stop on a NaN loss, and Ctrl-C that keeps
+the model and returns the history so far.
+
+Metrics are computed on the whole epoch's outputs (not averaged over batches), so
+``accuracy`` is exactly the fraction of correct answers.  Names: ``"accuracy"`` (binary by
+threshold or multi-class by argmax, chosen from the output's shape), ``"precision"``,
+``"recall"``, ``"auc"`` (binary), ``"mae"``, ``"mse"``, or any ``fn(y_true, y_pred) -> float``.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+
+import numpy as np
+
+from .. import backend
+from .. import metrics as _metrics
+from .. import optim
+from ..autograd import Tensor, no_grad
+from ..progress import ProgressBar, format_logs
+from . import losses as _losses
+from .callbacks import Callback, History
+from .module import Module
+
+__all__ = ["Model"]
+
+
+# ----- metrics by name ----------------------------------------------------------------------
+def _binary_scores(y_pred, from_logits):
+    """Positive-class scores from a ``(N,)`` or ``(N, 1)`` output, and the decision threshold."""
+    return y_pred.reshape(len(y_pred)), (0.0 if from_logits else 0.5)
+
+
+def _labels(y_true, n):
+    y = np.asarray(y_true)
+    if y.ndim == 2 and y.shape[1] > 1:  # one-hot
+        return y.argmax(axis=1)
+    return y.reshape(n)
+
+
+def _metric(name, from_logits, binary_loss):
+    """``(name, fn(y_true, y_pred) -> float)``.  As in Keras, ``"accuracy"`` with a binary
+    cross-entropy loss is the fraction of output *elements* on the right side of the threshold
+    (every output unit is its own yes/no question); otherwise it compares labels."""
+    key = name.lower() if isinstance(name, str) else name
+    if callable(name):
+        return getattr(name, "__name__", "metric"), name
+
+    def binary_accuracy(y_true, y_pred):
+        threshold = 0.0 if from_logits else 0.5
+        return float(np.mean((y_pred > threshold) == (np.asarray(y_true).reshape(y_pred.shape) > 0.5)))
+
+    def predicted(y_true, y_pred):
+        if y_pred.ndim == 2 and y_pred.shape[1] > 1:
+            return _labels(y_true, len(y_pred)), y_pred.argmax(axis=1)
+        scores, threshold = _binary_scores(y_pred, from_logits)
+        return _labels(y_true, len(y_pred)), (scores > threshold).astype(np.int64)
+
+    def binary(fn):
+        def score(y_true, y_pred):
+            if y_pred.ndim == 2 and y_pred.shape[1] > 1:
+                raise ValueError(f"metric '{name}': needs one output per sample (binary), got shape {y_pred.shape}")
+            return fn(*predicted(y_true, y_pred), zero_division=0.0)
+        return score
+
+    table = {
+        "accuracy": binary_accuracy if binary_loss else (lambda t, p: _metrics.accuracy_score(*predicted(t, p))),
+        "precision": binary(_metrics.precision_score),
+        "recall": binary(_metrics.recall_score),
+        "auc": lambda t, p: _metrics.roc_auc_score(_labels(t, len(p)), _binary_scores(p, from_logits)[0]),
+        "mae": lambda t, p: float(np.mean(np.abs(p - np.asarray(t).reshape(p.shape)))),
+        "mse": lambda t, p: float(np.mean((p - np.asarray(t).reshape(p.shape)) ** 2)),
+    }
+    aliases = {"acc": "accuracy", "mean_absolute_error": "mae", "mean_squared_error": "mse"}
+    key = aliases.get(key, key)
+    if key not in table:
+        raise ValueError(f"compile: unknown metric {name!r}; expected one of {sorted(table)} or a callable")
+    return key, table[key]
+
+
+def _from_logits(loss):
+    return bool(getattr(loss, "from_logits", False)) or isinstance(loss, (_losses.BCEWithLogitsLoss,))
+
+
+# ----- data ---------------------------------------------------------------------------------
+def _host(a, what):
+    if a is None:
+        return None
+    if isinstance(a, Tensor):
+        return a.numpy()
+    if isinstance(a, np.ndarray):
+        return a
+    if hasattr(a, "__cuda_array_interface__"):
+        return backend.to_numpy(a)
+    try:
+        return np.asarray(a)
+    except Exception:
+        raise TypeError(f"{what}: expected an array or a Tensor, got {type(a).__name__}") from None
+
+
+def _is_loader(x):
+    from ..data.loader import DataLoader
+
+    return isinstance(x, DataLoader)
+
+
+class _ArrayBatches:
+    """Mini-batches of ``(x, y)`` arrays, optionally shuffled with tinymed's generator."""
+
+    def __init__(self, x, y, batch_size, shuffle):
+        self.x, self.y, self.batch_size, self.shuffle = x, y, batch_size, shuffle
+
+    def __len__(self):
+        return math.ceil(len(self.x) / self.batch_size)
+
+    def __iter__(self):
+        from ..autograd import generator
+
+        n = len(self.x)
+        order = generator().permutation(n) if self.shuffle else None
+        for start in range(0, n, self.batch_size):
+            if order is None:
+                part = slice(start, start + self.batch_size)
+            else:
+                part = order[start:start + self.batch_size]
+            yield self.x[part], (None if self.y is None else self.y[part])
+
+
+class Model(Module):
+    """A Module with Keras's training methods.  Subclass it (or use ``Sequential``)."""
+
+    def __init__(self):
+        super().__init__()
+        self.optimizer = None
+        # the loss may be a Module; kept out of the registry so it is not taken for a layer
+        object.__setattr__(self, "loss", None)
+        self.compiled_metrics = []
+        self.stop_training = False
+        self.history = None
+
+    # ----- set-up ---------------------------------------------------------------------------
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None):
+        """Choose the optimizer, the loss and the metrics (names or objects, as Keras)."""
+        if loss is None:
+            raise ValueError("compile: a loss is needed, e.g. loss='binary_crossentropy' or nn.CrossEntropyLoss()")
+        self.optimizer = optim.get(optimizer)
+        object.__setattr__(self, "loss", _losses.get(loss))
+        if isinstance(metrics, (str, bytes)) or callable(metrics):
+            metrics = [metrics]
+        logits = _from_logits(self.loss)
+        binary = isinstance(self.loss, (_losses.BinaryCrossentropy, _losses.BCELoss, _losses.BCEWithLogitsLoss))
+        self.compiled_metrics = [_metric(m, logits, binary) for m in (metrics or [])]
+        first = next((m for m in self.modules() if getattr(m, "input_shape", None) is not None), None)
+        if first is not None:
+            self._build(np.zeros((1,) + tuple(first.input_shape), dtype=np.float32))
+        if self._is_built():
+            self.optimizer.bind(self.parameters())
+        return self
+
+    def _is_built(self):
+        return all(getattr(m, "built", True) for m in self.modules())
+
+    def _build(self, x_sample):
+        """Run one sample through to make the weights of layers that infer their sizes."""
+        if self._is_built():
+            return
+        was_training = self.training
+        self.eval()
+        with no_grad():
+            self(self._tensor(x_sample[:1]))
+        self.train(was_training)
+
+    def _ensure_ready(self, x_sample, what):
+        if self.optimizer is None or self.loss is None:
+            raise RuntimeError(f"{what}: call compile(optimizer, loss, metrics) first")
+        if not self._is_built():
+            self._build(x_sample)
+        if not self.optimizer.params:
+            self.optimizer.bind(self.parameters())
+
+    def _dtype(self):
+        first = next(iter(self.parameters()), None)
+        return np.dtype(np.float32) if first is None else first.dtype
+
+    def _tensor(self, x):
+        x = np.asarray(x)
+        if x.dtype.kind in "fiub" and x.dtype != self._dtype():  # Keras casts inputs to the model's dtype
+            x = x.astype(self._dtype())
+        return Tensor(backend.asarray(x))
+
+    def _compute_loss(self, output, y):
+        return _losses.call(self.loss, output, y)
+
+    # ----- training ---------------------------------------------------------------------------
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True, initial_epoch=0):
+        """Train for ``epochs`` epochs and return a :class:`History`.
+
+        ``x, y`` are arrays or Tensors (``batch_size`` default 32), or ``x`` is a
+        ``DataLoader`` yielding ``(x, y)`` batches (then ``y`` and ``batch_size`` are not given).
+        ``validation_data=(x_val, y_val)`` or ``validation_split=f`` (the last fraction ``f`` of
+        the samples, before shuffling, as Keras) is evaluated after every epoch.
+        ``verbose``: 0 silent, 1 a live progress bar, 2 one line per epoch.
+        """
+        batches, sample = self._training_batches(x, y, batch_size, shuffle, validation_split, validation_data)
+        self._ensure_ready(sample, "fit")
+        verbose = 1 if verbose == "auto" else int(verbose)
+        history = History()
+        callbacks = list(callbacks or []) + [history]  # last: it records what the others logged
+        for cb in callbacks:
+            if not isinstance(cb, Callback):
+                raise TypeError(f"fit: callbacks must be Callback objects, got {type(cb).__name__}")
+            cb.set_model(self)
+        history.params = {"epochs": epochs, "steps": len(batches), "verbose": verbose}
+        self.stop_training, self.history = False, history
+        epoch = initial_epoch
+        for cb in callbacks:
+            cb.on_train_begin({})
+        try:
+            for epoch in range(initial_epoch, epochs):
+                for cb in callbacks:
+                    cb.on_epoch_begin(epoch, {})
+                logs = self._train_epoch(batches, epoch, epochs, verbose, callbacks)
+                for cb in callbacks:
+                    cb.on_epoch_end(epoch, logs)
+                if verbose:
+                    self._epoch_line(epoch, epochs, logs, verbose)
+                if self.stop_training:
+                    break
+        except KeyboardInterrupt:
+            history.interrupted = True
+            print(f"\nfit: interrupted during epoch {epoch + 1}; the model keeps the weights of its "
+                  f"last completed step, and the history of the {len(history.epoch)} finished epoch(s) "
+                  "is returned", file=sys.stderr)
+        for cb in callbacks:
+            cb.on_train_end({})
+        return history
+
+    def _training_batches(self, x, y, batch_size, shuffle, validation_split, validation_data):
+        if _is_loader(x):
+            if y is not None or batch_size is not None:
+                raise ValueError("fit: with a DataLoader as x, give neither y nor batch_size (the loader has them)")
+            if validation_split:
+                raise ValueError("fit: validation_split needs arrays; with a DataLoader pass validation_data")
+            self._validation = validation_data
+            first = next(iter(x))
+            return x, first[0]
+        x, y = _host(x, "fit x"), _host(y, "fit y")
+        if x is None or y is None:
+            raise ValueError("fit: needs inputs x and targets y (or a DataLoader as x)")
+        if len(x) != len(y):
+            raise ValueError(f"fit: x has {len(x)} samples but y has {len(y)}")
+        if not 0 <= validation_split < 1:
+            raise ValueError(f"fit: validation_split must be in [0, 1), got {validation_split}")
+        if validation_split and validation_data is not None:
+            raise ValueError("fit: give validation_data or validation_split, not both")
+        if validation_split:
+            cut = len(x) - int(round(len(x) * validation_split))
+            if cut < 1 or cut == len(x):
+                raise ValueError(f"fit: validation_split={validation_split} leaves no training or no validation samples")
+            validation_data = (x[cut:], y[cut:])
+            x, y = x[:cut], y[:cut]
+        self._validation = validation_data
+        if len(x) == 0:
+            raise ValueError("fit: got no training samples")
+        batch_size = 32 if batch_size is None else batch_size
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise ValueError(f"fit: batch_size must be a positive integer, got {batch_size!r}")
+        return _ArrayBatches(x, y, int(batch_size), bool(shuffle)), x
+
+    def _train_epoch(self, batches, epoch, epochs, verbose, callbacks):
+        self.train()
+        bar = ProgressBar(len(batches), prefix=f"Epoch {epoch + 1}/{epochs}") if verbose == 1 else None
+        total, seen, outputs, targets = 0.0, 0, [], []
+        for step, (xb, yb) in enumerate(batches):
+            output = self(self._tensor(xb))
+            loss = self._compute_loss(output, yb)
+            value = float(loss.item())
+            if not math.isfinite(value):
+                raise FloatingPointError(
+                    f"fit: the loss is {value} at epoch {epoch + 1}, batch {step + 1} of {len(batches)}; "
+                    "training stopped before that update, so the weights are the last finite ones. "
+                    "Common causes: a learning rate too high, unscaled inputs, or probabilities of "
+                    "exactly 0 or 1 fed to a loss that expects logits."
+                )
+            self.optimizer.zero_grad()
+            loss.backward()
+            self.optimizer.step()
+            n = len(xb)
+            total, seen = total + value * n, seen + n
+            if self.compiled_metrics:
+                outputs.append(output.numpy())
+                targets.append(_host(yb, "fit y"))
+            for cb in callbacks:
+                cb.on_train_batch_end(step, {"loss": value})
+            if bar is not None:
+                bar.update(step + 1, {"loss": total / seen})
+        logs = {"loss": total / seen}
+        if self.compiled_metrics:
+            logs.update(self._metric_values(np.concatenate(targets), np.concatenate(outputs)))
+        if self._validation is not None:
+            val = self._evaluate_logs(self._validation, batch_size=getattr(batches, "batch_size", 32))
+            logs.update({f"val_{k}": v for k, v in val.items()})
+        self._bar = bar
+        return logs
+
+    def _epoch_line(self, epoch, epochs, logs, verbose):
+        if verbose == 1 and self._bar is not None:
+            self._bar.close(logs)
+        else:
+            ProgressBar(1, prefix=f"Epoch {epoch + 1}/{epochs}", live=False).close(logs)
+
+    def _metric_values(self, y_true, y_pred):
+        return {name: float(fn(y_true, y_pred)) for name, fn in self.compiled_metrics}
+
+    # ----- inference ----------------------------------------------------------------------------
+    def _outputs(self, x, y, batch_size):
+        """Outputs (and targets, and the loss) over ``x`` in eval mode, without a graph."""
+        if _is_loader(x):
+            batches = x
+        else:
+            x, y = _host(x, "x"), _host(y, "y")
+            batches = _ArrayBatches(x, y, batch_size, shuffle=False)
+        was_training = self.training
+        self.eval()
+        outputs, targets, total, seen = [], [], 0.0, 0
+        try:
+            with no_grad():
+                for xb, yb in batches:
+                    if not self._is_built():
+                        self._build(xb)
+                    out = self(self._tensor(xb))
+                    outputs.append(out.numpy())
+                    if yb is not None and self.loss is not None:
+                        total += float(self._compute_loss(out, yb).item()) * len(xb)
+                        targets.append(_host(yb, "y"))
+                    seen += len(xb)
+        finally:
+            self.train(was_training)
+        if not outputs:
+            raise ValueError("got no samples")
+        y_all = np.concatenate(targets) if targets else None
+        return np.concatenate(outputs), y_all, (total / seen if targets else None)
+
+    def _evaluate_logs(self, data, batch_size):
+        if _is_loader(data):
+            y_pred, y_true, loss = self._outputs(data, None, batch_size)
+        else:
+            if not (isinstance(data, (tuple, list)) and len(data) == 2):
+                raise ValueError("validation_data must be (x_val, y_val) or a DataLoader")
+            y_pred, y_true, loss = self._outputs(data[0], data[1], batch_size)
+        logs = {"loss": loss}
+        logs.update(self._metric_values(y_true, y_pred))
+        return logs
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", return_dict=False):
+        """The loss and metrics on ``(x, y)``: a number, ``[loss, metric, ...]``, or a dict."""
+        if self.loss is None:
+            raise RuntimeError("evaluate: call compile(optimizer, loss, metrics) first")
+        data = x if _is_loader(x) else (x, y)
+        if not _is_loader(x) and (x is None or y is None):
+            raise ValueError("evaluate: needs inputs x and targets y (or a DataLoader as x)")
+        logs = self._evaluate_logs(data, 32 if batch_size is None else batch_size)
+        if verbose:
+            print("evaluate: " + format_logs(logs))
+        if return_dict:
+            return logs
+        return logs["loss"] if len(logs) == 1 else list(logs.values())
+
+    def predict(self, x, batch_size=None, verbose=0):
+        """The model's outputs for ``x`` as a NumPy array (eval mode, batches of 32)."""
+        out, _, _ = self._outputs(x, None, 32 if batch_size is None else batch_size)
+        return out
