@@ -21,10 +21,12 @@ from .autograd import (
     zeros,
 )
 from .backend import BackendError, available, current, use, using
+from .serialization import CheckpointError, load, save
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("nn", "optim", "metrics", "data", "gradcheck", "backend", "recsys", "graph")
+_SUBMODULES = ("nn", "optim", "metrics", "plot", "data", "gradcheck", "backend", "recsys", "graph",
+               "lessons", "demo")
 
 
 def __getattr__(name):
@@ -39,5 +41,5 @@ def __getattr__(name):
 __all__ = [
     "Tensor", "Function", "tensor", "zeros", "ones", "randn", "no_grad", "is_grad_enabled",
     "manual_seed", "get_rng_state", "set_rng_state", "use", "using", "current", "available",
-    "BackendError", "__version__",
+    "BackendError", "save", "load", "CheckpointError", "__version__",
 ]
