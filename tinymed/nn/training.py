@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import sys
+import time
 
 import numpy as np
 
@@ -282,6 +283,7 @@ class Model(Module):
 
     def _train_epoch(self, batches, epoch, epochs, verbose, callbacks):
         self.train()
+        self._epoch_start = time.perf_counter()
         bar = ProgressBar(len(batches), prefix=f"Epoch {epoch + 1}/{epochs}") if verbose == 1 else None
         total, seen, outputs, targets = 0.0, 0, [], []
         for step, (xb, yb) in enumerate(batches):
@@ -317,10 +319,11 @@ class Model(Module):
         return logs
 
     def _epoch_line(self, epoch, epochs, logs, verbose):
-        if verbose == 1 and self._bar is not None:
+        if verbose == 1:
             self._bar.close(logs)
         else:
-            ProgressBar(1, prefix=f"Epoch {epoch + 1}/{epochs}", live=False).close(logs)
+            print(f"Epoch {epoch + 1}/{epochs}  {time.perf_counter() - self._epoch_start:.1f}s  {format_logs(logs)}",
+                  flush=True)
 
     def _metric_values(self, y_true, y_pred):
         return {name: float(fn(y_true, y_pred)) for name, fn in self.compiled_metrics}
