@@ -350,6 +350,9 @@ def test_model_checkpoint_saves_the_best_epochs(tmp_path):
     fresh = nn.Sequential([nn.Dense(1, input_shape=(1,))])
     fresh.load_state_dict(tinymed.load(tmp_path / "last.npz"))
     np.testing.assert_array_equal(fresh.predict(x), model.predict(x))
+    model.save_weights(tmp_path / "weights.npz")
+    again = nn.Sequential([nn.Dense(1, input_shape=(1,))]).load_weights(tmp_path / "weights.npz")
+    np.testing.assert_array_equal(again.predict(x), model.predict(x))
     with pytest.raises(KeyError, match="names 'auc'"):
         model.fit(x, x[:, 0], epochs=1, callbacks=[nn.ModelCheckpoint(str(tmp_path / "{auc}.npz"))], verbose=0)
 

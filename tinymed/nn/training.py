@@ -382,6 +382,19 @@ class Model(Module):
             return logs
         return logs["loss"] if len(logs) == 1 else list(logs.values())
 
+    def save_weights(self, path):
+        """Keras's name for ``tinymed.save(model, path)`` (atomic, no pickle)."""
+        from ..serialization import save
+
+        return save(self, path)
+
+    def load_weights(self, path):
+        """Keras's name for ``model.load_state_dict(tinymed.load(path))``; a wrong file changes nothing."""
+        from ..serialization import load
+
+        self.load_state_dict(load(path))
+        return self
+
     def predict(self, x, batch_size=None, verbose=0):
         """The model's outputs for ``x`` as a NumPy array (eval mode, batches of 32)."""
         out, _, _ = self._outputs(x, None, 32 if batch_size is None else batch_size)
