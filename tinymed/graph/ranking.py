@@ -1,0 +1,154 @@
+r"""Link analysis on a knowledge graph (article 004 §2-3, F18): PageRank and HITS.
+
+Both take a :class:`~tinymed.graph.KnowledgeGraph` or a networkx graph, use networkx's
+argument names, defaults and return values (dicts node -> score), and iterate on the
+sparse adjacency matrix :math:`A` (:class:`~tinymed.recsys.sparse.CSRMatrix`), never a
+dense one. An undirected edge counts in both directions; parallel edges add up.
+
+**PageRank.** Row-normalise :math:`A` to the transition matrix :math:`P` of a random
+walker, :math:`P_{ij} = A_{ij} / \sum_k A_{ik}`. With probability :math:`\alpha` the walker
+follows an edge; otherwise (and always from a *dangling* node without out-edges, which
+sends it to the ``dangling`` distribution, by default :math:`p`) it jumps to a node drawn
+from the *personalization* vector :math:`p` (uniform by default):
+
+.. math:: x^{(t+1)} = \alpha \left(x^{(t)} P + \Big(\sum_{j\ \mathrm{dangling}} x^{(t)}_j\Big) d\right) + (1 - \alpha)\, p
+
+starting from ``nstart`` (uniform by default), until :math:`\|x^{(t+1)} - x^{(t)}\|_1 < N\cdot\mathrm{tol}`.
+A personalization vector concentrated on one disease gives *personalised PageRank*:
+how reachable every drug and gene is from that disease.
+
+**HITS.** A good *hub* points to good *authorities*, and a good authority is pointed to
+by good hubs: :math:`a = A^\top h`, :math:`h = A a`, each rescaled so its largest entry is
+1, until the hub vector changes by less than ``tol`` in L1 (the rule of networkx's
+reference implementation; networkx's ``hits`` asks ARPACK for the same leading singular
+vectors of :math:`A`). With ``normalized=True`` both are finally scaled to sum to 1.
+
+Unlike networkx, a key of ``personalization``, ``nstart`` or ``dangling`` that is not a
+node of the graph is an error rather than silently ignored, and so are negative weights.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..recsys.sparse import CSRMatrix
+from .kg import KnowledgeGraph
+
+
+class PowerIterationFailedConvergence(RuntimeError):
+    """The power iteration did not converge within ``max_iter`` iterations (as in networkx)."""
+
+    def __init__(self, num_iterations, message):
+        self.num_iterations = num_iterations
+        super().__init__(message)
+
+
+def graph_adjacency(G, weight="weight"):
+    """``(nodelist, A)``: the nodes in the graph's order and the sparse weighted adjacency."""
+    if isinstance(G, KnowledgeGraph):
+        nodelist = G.nodes()
+        A = G.adjacency(weight=weight, nodelist=nodelist)
+    elif hasattr(G, "edges") and hasattr(G, "is_directed") and hasattr(G, "nodes"):  # networkx
+        nodelist = list(G)
+        index = {n: k for k, n in enumerate(nodelist)}
+        rows, cols, vals = [], [], []
+        for u, v, data in G.edges(data=True):
+            w = 1.0 if weight is None else float(data.get(weight, 1.0))
+            rows.append(index[u]), cols.append(index[v]), vals.append(w)
+            if not G.is_directed() and u != v:
+                rows.append(index[v]), cols.append(index[u]), vals.append(w)
+        A = CSRMatrix.from_coo(rows, cols, vals, (len(nodelist), len(nodelist)))
+    else:
+        raise TypeError(f"expected a tinymed.graph.KnowledgeGraph or a networkx graph, got {type(G).__name__}")
+    if (A.data < 0).any() or not np.isfinite(A.data).all():
+        raise ValueError(f"edge weights ({weight!r}) must be finite and >= 0")
+    return nodelist, A
+
+
+def _distribution(values, nodelist, where, name):
+    """A dict of node -> non-negative value as a vector in ``nodelist`` order, summing to 1."""
+    if not hasattr(values, "items"):
+        raise TypeError(f"{where}: {name} must be a dict node -> value, got {type(values).__name__}")
+    index = {n: k for k, n in enumerate(nodelist)}
+    unknown = [n for n in values if n not in index]
+    if unknown:
+        raise ValueError(f"{where}: {name} names node(s) not in the graph: {unknown[:5]!r}")
+    vec = np.zeros(len(nodelist))
+    for node, value in values.items():
+        vec[index[node]] = float(value)
+    if (vec < 0).any() or not np.isfinite(vec).all():
+        raise ValueError(f"{where}: {name} values must be finite and >= 0")
+    if vec.sum() == 0:
+        raise ValueError(f"{where}: {name} must give some node a positive value (its sum is 0)")
+    return vec / vec.sum()
+
+
+def pagerank(G, alpha=0.85, personalization=None, max_iter=100, tol=1e-06, nstart=None, weight="weight",
+             dangling=None):
+    """PageRank of every node: a dict node -> score, the scores summing to 1.
+
+    Arguments as networkx's ``pagerank`` (formula in the module docstring). Raises
+    :class:`PowerIterationFailedConvergence` after ``max_iter`` iterations without convergence.
+    """
+    if not (0 <= alpha <= 1):
+        raise ValueError(f"pagerank: alpha must be in [0, 1], got {alpha!r}")
+    nodelist, A = graph_adjacency(G, weight)
+    N = len(nodelist)
+    if N == 0:
+        return {}
+    out_weight = A.row_sums()
+    rows = A.row_of_entries()
+    P = CSRMatrix(A.indptr, A.indices, A.data / out_weight[rows], A.shape)  # row-stochastic
+    dangling_nodes = out_weight == 0
+
+    x = np.full(N, 1.0 / N) if nstart is None else _distribution(nstart, nodelist, "pagerank", "nstart")
+    p = np.full(N, 1.0 / N) if personalization is None else _distribution(personalization, nodelist, "pagerank",
+                                                                          "personalization")
+    d = p if dangling is None else _distribution(dangling, nodelist, "pagerank", "dangling")
+    err = np.inf
+    for _ in range(max_iter):
+        x_last = x
+        x = alpha * (P.rdot(x_last) + x_last[dangling_nodes].sum() * d) + (1 - alpha) * p
+        err = np.abs(x - x_last).sum()
+        if err < N * tol:
+            return dict(zip(nodelist, map(float, x)))
+    raise PowerIterationFailedConvergence(
+        max_iter, f"pagerank: power iteration failed to converge within {max_iter} iterations "
+                  f"(last L1 change {err:.3g}, needed < N*tol = {N * tol:.3g})")
+
+
+def hits(G, max_iter=100, tol=1e-08, nstart=None, normalized=True):
+    """HITS hubs and authorities: ``(hubs, authorities)``, two dicts node -> score.
+
+    Arguments as networkx's ``hits``; edge weights are the ``weight`` attribute (default 1).
+    Raises :class:`PowerIterationFailedConvergence` after ``max_iter`` iterations without
+    convergence, and ``ValueError`` for a graph without (positively weighted) edges, where
+    hubs and authorities are undefined.
+    """
+    nodelist, A = graph_adjacency(G, "weight")
+    N = len(nodelist)
+    if N == 0:
+        return {}, {}
+    if not (A.data > 0).any():
+        raise ValueError("hits: the graph has no edge of positive weight; hubs and authorities are undefined")
+    h = np.full(N, 1.0 / N) if nstart is None else _distribution(nstart, nodelist, "hits", "nstart")
+    err = np.inf
+    for _ in range(max_iter):
+        h_last = h
+        a = A.rdot(h_last)   # a = A^T h: authority = sum of the hubs pointing to it
+        h = A.dot(a)         # h = A a:   hub = sum of the authorities it points to
+        if h.max() == 0:     # nstart sat on nodes that reach no authority
+            raise ValueError("hits: nstart gives weight only to nodes without out-edges; the iteration "
+                             "collapses to 0")
+        h = h / h.max()
+        a = a / a.max()
+        err = np.abs(h - h_last).sum()
+        if err < tol:
+            break
+    else:
+        raise PowerIterationFailedConvergence(
+            max_iter, f"hits: power iteration failed to converge within {max_iter} iterations "
+                      f"(last L1 change of the hubs {err:.3g}, needed < tol = {tol:.3g})")
+    if normalized:
+        h, a = h / h.sum(), a / a.sum()
+    return dict(zip(nodelist, map(float, h))), dict(zip(nodelist, map(float, a)))

@@ -1,0 +1,38 @@
+"""Treatment recommendation: ratings data, similarities, collaborative / content / hybrid
+filtering, matrix factorisation and evaluation -- with Surprise's names and defaults.
+
+Article 002's snippet S5 runs with only its import line changed::
+
+    from tinymed.recsys import Dataset, Reader, SVD, accuracy
+
+    data = Dataset.load_from_df(df[['user_id', 'item_id', 'rating']], Reader(rating_scale=(1, 5)))
+    algo = SVD()
+    trainset = data.build_full_trainset()
+    algo.fit(trainset)
+    predictions = algo.test(trainset)
+    accuracy.rmse(predictions)
+
+Modules: :mod:`.dataset` (Reader, Dataset, Trainset, the matrix R), :mod:`.similarities`,
+:mod:`.knn`, :mod:`.baseline`, :mod:`.matrix_factorization`, :mod:`.content` (content-based
+and hybrid), :mod:`.accuracy`, :mod:`.model_selection`, :mod:`.data` (synthetic
+patient-treatment responses).
+"""
+
+from . import accuracy, model_selection, similarities
+from .algo_base import AlgoBase
+from .baseline import BaselineOnly
+from .content import ArticleHybrid, ContentBased, WeightedHybrid, article_hybrid
+from .data import TreatmentResponses, make_treatment_responses
+from .dataset import Columns, Dataset, Reader, Trainset
+from .knn import KNNBaseline, KNNBasic, KNNWithMeans
+from .matrix_factorization import SVD, MeanFilledSVD
+from .predictions import Prediction, PredictionImpossible
+from .similarities import article_euclidean, feature_similarity
+from .sparse import CSRMatrix
+
+__all__ = [
+    "accuracy", "model_selection", "similarities", "AlgoBase", "BaselineOnly", "ArticleHybrid",
+    "ContentBased", "WeightedHybrid", "article_hybrid", "TreatmentResponses", "make_treatment_responses",
+    "Columns", "Dataset", "Reader", "Trainset", "KNNBaseline", "KNNBasic", "KNNWithMeans", "SVD", "MeanFilledSVD",
+    "Prediction", "PredictionImpossible", "article_euclidean", "feature_similarity", "CSRMatrix",
+]

@@ -1,0 +1,119 @@
+r"""Baseline estimates :math:`b_{ui} = \mu + b_u + b_i`, and the :class:`BaselineOnly` predictor.
+
+:math:`\mu` is the mean rating, :math:`b_u` how much patient *u* responds above or below
+average, :math:`b_i` how much better treatment *i* does than average. They minimise
+
+.. math:: \sum_{r_{ui}} (r_{ui} - \mu - b_u - b_i)^2 + \lambda_u \sum_u b_u^2 + \lambda_i \sum_i b_i^2
+
+found (Surprise's ``bsl_options``) either by alternating least squares, ``method='als'``
+(default; ``n_epochs=10``, ``reg_u=15``, ``reg_i=10``)::
+
+    b_i = sum_{u rated i} (r_ui - mu - b_u) / (reg_i + |U_i|)      for every item, then
+    b_u = sum_{i rated by u} (r_ui - mu - b_i) / (reg_u + |I_u|)   for every user
+
+or by stochastic gradient descent, ``method='sgd'`` (``n_epochs=20``, ``reg=0.02``,
+``learning_rate=0.005``), sweeping the ratings user by user::
+
+    e = r_ui - (mu + b_u + b_i);  b_u += lr (e - reg b_u);  b_i += lr (e - reg b_i)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import backend
+from .algo_base import AlgoBase, baseline_cold_start_details, known
+
+_DEFAULTS = {"als": {"n_epochs": 10, "reg_u": 15, "reg_i": 10},
+             "sgd": {"n_epochs": 20, "reg": 0.02, "learning_rate": 0.005}}
+
+
+def validate_bsl_options(bsl_options):
+    """``(method, options)`` with Surprise's defaults filled in; unknown keys are an error."""
+    method = str(bsl_options.get("method", "als")).lower()
+    if method not in _DEFAULTS:
+        raise ValueError(f"bsl_options: invalid method {method!r} for baseline computation; "
+                         "expected 'als' or 'sgd'")
+    unknown = set(bsl_options) - set(_DEFAULTS[method]) - {"method"}
+    if unknown:
+        raise ValueError(f"bsl_options: unknown key(s) {sorted(unknown)} for method {method!r}; "
+                         f"expected some of {sorted(_DEFAULTS[method])}")
+    options = {**_DEFAULTS[method], **{k: v for k, v in bsl_options.items() if k != "method"}}
+    if int(options["n_epochs"]) < 0:
+        raise ValueError(f"bsl_options: n_epochs must be >= 0, got {options['n_epochs']!r}")
+    return method, options
+
+
+def fit_baselines(trainset, bsl_options=None, verbose=False):
+    """``(bu, bi)`` arrays for the trainset's inner users and items."""
+    method, options = validate_bsl_options(dict(bsl_options or {}))
+    if verbose:
+        print(f"Estimating biases using {method}...")
+    if method == "als":
+        return baseline_als(trainset, int(options["n_epochs"]), float(options["reg_u"]), float(options["reg_i"]))
+    users, items, ratings = (a[trainset.by_user] for a in (trainset.users, trainset.items, trainset.ratings))
+    bu, bi = np.zeros(trainset.n_users), np.zeros(trainset.n_items)
+    sgd = baseline_sgd_reference
+    if backend.current() == "numba":
+        from ._numba import baseline_sgd as sgd
+    sgd(users, items, ratings, trainset.global_mean, bu, bi, int(options["n_epochs"]),
+        float(options["learning_rate"]), float(options["reg"]))
+    return bu, bi
+
+
+def baseline_als(trainset, n_epochs=10, reg_u=15.0, reg_i=10.0):
+    """Alternating least squares for the biases (formulas in the module docstring).
+
+    ``np.bincount`` adds each group's terms in the order the ratings came, so the sums
+    are the very sums of the loop "for each item, for each of its ratings".
+    """
+    mu = trainset.global_mean
+    u, i, r = trainset.users, trainset.items, trainset.ratings
+    n_u = np.bincount(u, minlength=trainset.n_users)
+    n_i = np.bincount(i, minlength=trainset.n_items)
+    bu, bi = np.zeros(trainset.n_users), np.zeros(trainset.n_items)
+    for _ in range(n_epochs):
+        bi = np.bincount(i, weights=(r - mu) - bu[u], minlength=trainset.n_items) / (reg_i + n_i)
+        bu = np.bincount(u, weights=(r - mu) - bi[i], minlength=trainset.n_users) / (reg_u + n_u)
+    return bu, bi
+
+
+def baseline_sgd_reference(users, items, ratings, global_mean, bu, bi, n_epochs, lr, reg):
+    """SGD for the biases, in place, one rating at a time (the numba kernel's twin)."""
+    for _ in range(n_epochs):
+        for u, i, r in zip(users, items, ratings):
+            err = r - (global_mean + bu[u] + bi[i])
+            bu[u] += lr * (err - reg * bu[u])
+            bi[i] += lr * (err - reg * bi[i])
+
+
+class BaselineOnly(AlgoBase):
+    r"""Predict the baseline :math:`\hat r_{ui} = \mu + b_u + b_i` (no interaction at all).
+
+    A user or item not in the trainset contributes no bias; ``details`` then says so.
+    """
+
+    def __init__(self, bsl_options=None, verbose=True):
+        super().__init__(bsl_options=bsl_options, verbose=verbose)
+        validate_bsl_options(self.bsl_options)
+
+    def fit(self, trainset):
+        super().fit(trainset)
+        self.compute_baselines()
+        return self
+
+    def estimate(self, u, i):
+        return baseline_estimate(self, u, i)
+
+
+def baseline_estimate(algo, u, i):
+    """``mu + b_u + b_i`` with the biases the trainset knows, and a cold-start note if any is missing."""
+    user_known, item_known = known(algo.trainset, u, i)
+    est = algo.trainset.global_mean
+    if user_known:
+        est += algo.bu[u]
+    if item_known:
+        est += algo.bi[i]
+    if user_known and item_known:
+        return est
+    return est, baseline_cold_start_details(user_known, item_known)

@@ -1,0 +1,133 @@
+r"""Neighbourhood collaborative filtering (article 002 §3.2, 004 §3.2.1; F17).
+
+To predict patient *u*'s response to treatment *i*, look at the *k* patients most similar
+to *u* among those who received *i* (user-based), or the *k* treatments most similar to
+*i* among those *u* received (item-based, ``sim_options={'user_based': False}``), and
+average their ratings weighted by similarity. Only neighbours with a positive similarity
+count. User-based, with :math:`N^k_i(u)` those neighbours:
+
+* :class:`KNNBasic`:     :math:`\hat r_{ui} = \frac{\sum_{v} \mathrm{sim}(u,v)\, r_{vi}}{\sum_v \mathrm{sim}(u,v)}`
+* :class:`KNNWithMeans`: :math:`\hat r_{ui} = \mu_u + \frac{\sum_{v} \mathrm{sim}(u,v)\,(r_{vi} - \mu_v)}{\sum_v \mathrm{sim}(u,v)}`
+* :class:`KNNBaseline`:  :math:`\hat r_{ui} = b_{ui} + \frac{\sum_{v} \mathrm{sim}(u,v)\,(r_{vi} - b_{vi})}{\sum_v \mathrm{sim}(u,v)}`
+
+Defaults are Surprise's: ``k=40``, ``min_k=1``, similarity ``msd``. With fewer than
+``min_k`` usable neighbours KNNBasic cannot predict (it falls back to the global mean),
+while the other two keep their mean or baseline. Neighbours with equal similarity are taken
+in the order their ratings came, as Surprise does.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .algo_base import UNKNOWN_REASON, AlgoBase, baseline_cold_start_details, known
+from .predictions import PredictionImpossible
+from .similarities import validate_sim_options
+
+
+class SymmetricAlgo(AlgoBase):
+    """A predictor that works on users or, with ``user_based=False``, on items.
+
+    ``x`` is the side whose neighbours are used, ``y`` the other: user-based, x = users.
+    """
+
+    def __init__(self, k=40, min_k=1, sim_options=None, bsl_options=None, verbose=True):
+        super().__init__(sim_options=sim_options, bsl_options=bsl_options, verbose=verbose)
+        validate_sim_options(self.sim_options)
+        if not (isinstance(k, (int, np.integer)) and k >= 1):
+            raise ValueError(f"{type(self).__name__}: k must be an integer >= 1, got {k!r}")
+        if not (isinstance(min_k, (int, np.integer)) and min_k >= 0):
+            raise ValueError(f"{type(self).__name__}: min_k must be an integer >= 0, got {min_k!r}")
+        self.k, self.min_k = int(k), int(min_k)
+
+    def fit(self, trainset):
+        super().fit(trainset)
+        self.user_based = self.sim_options["user_based"]
+        self.n_x = trainset.n_users if self.user_based else trainset.n_items
+        self.sim = self.compute_similarities()
+        return self
+
+    def switch(self, u_stuff, i_stuff):
+        """``(x, y)``: ``(u, i)`` when user-based, ``(i, u)`` when item-based."""
+        return (u_stuff, i_stuff) if self.user_based else (i_stuff, u_stuff)
+
+    def y_ratings(self, y):
+        """``(x's, ratings)`` of everyone on the x side who rated / was rated with y."""
+        return self.trainset.item_ratings(y) if self.user_based else self.trainset.user_ratings(y)
+
+    def x_means(self):
+        """Each x's mean rating."""
+        t = self.trainset
+        x = t.users if self.user_based else t.items
+        return np.bincount(x, weights=t.ratings, minlength=self.n_x) / np.bincount(x, minlength=self.n_x)
+
+    def neighbours(self, x, y):
+        """``(neighbour x's, similarities, ratings)`` of the k most similar x's that rated y.
+
+        Sorted by decreasing similarity, ties in arrival order; only positive similarities kept.
+        """
+        xs, rs = self.y_ratings(y)
+        sims = self.sim[x, xs]
+        top = np.argsort(-sims, kind="stable")[: self.k]
+        top = top[sims[top] > 0]
+        return xs[top], sims[top], rs[top]
+
+
+class KNNBasic(SymmetricAlgo):
+    """Similarity-weighted average of the neighbours' ratings."""
+
+    def estimate(self, u, i):
+        if not all(known(self.trainset, u, i)):
+            raise PredictionImpossible(UNKNOWN_REASON)
+        x, y = self.switch(u, i)
+        _, sims, rs = self.neighbours(x, y)
+        if len(sims) < self.min_k or len(sims) == 0:
+            raise PredictionImpossible("Not enough neighbors.")
+        return float(np.sum(sims * rs) / np.sum(sims)), {"actual_k": len(sims)}
+
+
+class KNNWithMeans(SymmetricAlgo):
+    """The x's mean plus the similarity-weighted average of the neighbours' deviations from theirs."""
+
+    def fit(self, trainset):
+        super().fit(trainset)
+        self.means = self.x_means()
+        return self
+
+    def estimate(self, u, i):
+        if not all(known(self.trainset, u, i)):
+            raise PredictionImpossible(UNKNOWN_REASON)
+        x, y = self.switch(u, i)
+        nbs, sims, rs = self.neighbours(x, y)
+        est = self.means[x]
+        if len(sims) >= self.min_k and len(sims) > 0:
+            est += np.sum(sims * (rs - self.means[nbs])) / np.sum(sims)
+        return float(est), {"actual_k": len(sims)}
+
+
+class KNNBaseline(SymmetricAlgo):
+    """The baseline plus the similarity-weighted average of the neighbours' residuals.
+
+    Surprise's advice is to use it with ``sim_options={'name': 'pearson_baseline'}``; its
+    default similarity is still ``msd``. For an unknown user or item it predicts the part
+    of the baseline it knows, and ``details`` says so.
+    """
+
+    def fit(self, trainset):
+        super().fit(trainset)
+        self.compute_baselines()  # cached: pearson_baseline has already computed them
+        self.bx, self.by = self.switch(self.bu, self.bi)
+        return self
+
+    def estimate(self, u, i):
+        user_known, item_known = known(self.trainset, u, i)
+        mu = self.trainset.global_mean
+        est = mu + (self.bu[u] if user_known else 0.0) + (self.bi[i] if item_known else 0.0)
+        if not (user_known and item_known):
+            return est, baseline_cold_start_details(user_known, item_known)
+        x, y = self.switch(u, i)
+        nbs, sims, rs = self.neighbours(x, y)
+        if len(sims) >= self.min_k and len(sims) > 0:
+            neighbour_baselines = mu + self.bx[nbs] + self.by[y]
+            est += np.sum(sims * (rs - neighbour_baselines)) / np.sum(sims)
+        return float(est), {"actual_k": len(sims)}
