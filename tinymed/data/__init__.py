@@ -14,3 +14,7 @@ __all__ = ["Dataset", "DataLoader", "TensorDataset", "chest_phantoms", "load_med
            "StandardScaler", "clean", "Compose", "GaussianNoise", "RandomBrightnessContrast",
            "RandomHorizontalFlip", "RandomRotation", "RandomScale", "RandomShift",
            "RandomVerticalFlip"]
+from .vitals import news2_score, vital_signs
+from .notes import Tokenizer, Vocabulary, clinical_notes, medication_orders
+
+__all__ += ["vital_signs", "news2_score", "clinical_notes", "medication_orders", "Tokenizer", "Vocabulary"]

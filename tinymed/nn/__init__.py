@@ -20,3 +20,10 @@ __all__ = [
     "Callback", "History", "EarlyStopping", "ModelCheckpoint", "LearningRateScheduler",
     "callbacks", "losses",
 ]
+from .normalization import Embedding, LayerNorm
+from .recurrent import GRU, LSTM, RNN
+from .attention import MultiheadAttention, TransformerEncoderLayer
+from .seq2seq import Seq2Seq
+
+__all__ += ["LayerNorm", "Embedding", "RNN", "LSTM", "GRU", "MultiheadAttention", "TransformerEncoderLayer",
+            "Seq2Seq"]

@@ -31,3 +31,13 @@ from .pool import (
     max_pool2d_forward,
     pool_output_size,
 )
+from .rnn import (
+    gru_backward,
+    gru_forward,
+    lstm_backward,
+    lstm_forward,
+    rnn_tanh_backward,
+    rnn_tanh_forward,
+)
+from .attention import scaled_dot_product_attention_backward, scaled_dot_product_attention_forward
+from .norm import embedding_backward, embedding_forward, layer_norm_backward, layer_norm_forward

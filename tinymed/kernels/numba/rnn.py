@@ -1,0 +1,243 @@
+"""Recurrent layers (RNN, LSTM, GRU): one fused Numba loop per time step, BLAS for the products.
+
+The formulas, shapes and gate orders are in :mod:`tinymed.kernels.reference.rnn`; these
+kernels compute the same numbers.  A step of any of the three layers is
+
+1. one matrix product with the recurrent weights, ``h_{t-1} @ W_hh^T`` (forward) or
+   ``delta_t @ W_hh`` (backward) -- NumPy's BLAS, written into a preallocated buffer;
+2. one ``@njit`` loop over the ``(N, H)`` units of the step that does all the gate arithmetic
+   in a single pass, where the reference makes a dozen whole-array temporaries.
+
+The input products (``x_t @ W_ih^T`` for every t) and the weight gradients are one large
+BLAS product each, before or after the loop, exactly as in the reference.
+
+Why this split (measured on 2 cores, float32, N=32, H=128, LSTM; see
+``benchmarks/bench_sequence.py`` for the whole-layer figures):
+
+* ``np.dot`` *inside* ``@njit`` goes through SciPy's BLAS: it needs SciPy at run time (not a
+  tinymed dependency) and its ``(32, 128) @ (128, 512)`` took 91 us against NumPy's 65 us.
+* A hand-written product loop inside ``@njit`` (no BLAS at all, so the whole time loop can
+  be one compiled function) was 2-3x slower than BLAS for the same product.
+* The Python loop over time costs two calls per step, a few microseconds against the
+  ~100 us of work in each step at this size.
+
+The loops are single-threaded: BLAS already uses every core for the products, and a second
+(Numba) thread pool taking turns with it on the same cores is much slower, not faster (see
+:mod:`tinymed.kernels.numba.conv`).
+
+Transcendentals: ``tanh`` and the sigmoid are written with one ``exp``/``expm1`` each (both
+stable for any argument); without Intel's SVML, Numba calls the C library's scalar
+functions, and its ``tanhf`` is about three times slower than its ``expm1f``.
+"""
+
+import math
+
+import numpy as np
+from numba import njit
+
+from ..reference.rnn import _previous
+
+
+def _c(a):
+    return np.ascontiguousarray(a)
+
+
+@njit(cache=True, inline="always")
+def _sigmoid(x, one):
+    """σ(x) = 1/(1+e^{-x}) for x >= 0, e^{x}/(1+e^{x}) for x < 0: exp never overflows."""
+    e = np.exp(-abs(x))
+    return (one if x >= 0 else e) / (one + e)
+
+
+@njit(cache=True, inline="always")
+def _tanh(x, two):
+    """tanh|x| = -expm1(-2|x|) / (2 + expm1(-2|x|)), accurate also for tiny |x|; odd in x."""
+    m = math.expm1(-two * abs(x))
+    t = -m / (two + m)
+    return t if x >= 0 else -t
+
+
+# ----- Elman RNN (F6) -----------------------------------------------------------------------
+@njit(cache=True)
+def _rnn_step(wh, h_t):
+    """h_t = tanh(W h_{t-1} + [U x_t + b]); ``h_t`` holds the bracket on entry, wh = W h_{t-1}."""
+    two = h_t.dtype.type(2)
+    for n in range(h_t.shape[0]):
+        for j in range(h_t.shape[1]):
+            h_t[n, j] = _tanh(h_t[n, j] + wh[n, j], two)
+
+
+@njit(cache=True)
+def _rnn_step_grad(dh_t, carry, h_t, delta_t):
+    """delta_t = (dh_t + W^T delta_{t+1}) * (1 - h_t^2)."""
+    for n in range(h_t.shape[0]):
+        for j in range(h_t.shape[1]):
+            delta_t[n, j] = (dh_t[n, j] + carry[n, j]) * (1 - h_t[n, j] * h_t[n, j])
+
+
+def rnn_tanh_forward(x, h0, W, U, b):
+    x, h0, W, U = _c(x), _c(h0), _c(W), _c(U)
+    h = x @ U.T + b  # U x_t + b for every t; each step overwrites its slice with h_t
+    wh = np.empty(h0.shape, dtype=h.dtype)
+    state = h0
+    for t in range(x.shape[0]):
+        np.matmul(state, W.T, out=wh)
+        _rnn_step(wh, h[t])
+        state = h[t]
+    return h
+
+
+def rnn_tanh_backward(dh, x, h0, W, U, h):
+    dh, x, h0, W, U, h = _c(dh), _c(x), _c(h0), _c(W), _c(U), _c(h)
+    delta = np.empty_like(h)
+    carry = np.zeros(h0.shape, dtype=h.dtype)
+    for t in range(h.shape[0] - 1, -1, -1):
+        _rnn_step_grad(dh[t], carry, h[t], delta[t])
+        np.matmul(delta[t], W, out=carry)
+    delta2 = delta.reshape(-1, delta.shape[-1])
+    dW = delta2.T @ _previous(h0, h).reshape(delta2.shape)
+    dU = delta2.T @ x.reshape(-1, x.shape[-1])
+    return delta @ U, carry, dW, dU, delta2.sum(axis=0)
+
+
+# ----- LSTM -------------------------------------------------------------------------------------
+@njit(cache=True)
+def _lstm_step(a, xw_t, c_prev, h_t, c_t, gates_t):
+    """One LSTM step for every unit: a = W_hh h_{t-1}, xw_t = W_ih x_t + b."""
+    one, two = a.dtype.type(1), a.dtype.type(2)
+    hidden = h_t.shape[1]
+    for n in range(a.shape[0]):
+        for j in range(hidden):
+            i = _sigmoid(a[n, j] + xw_t[n, j], one)
+            f = _sigmoid(a[n, hidden + j] + xw_t[n, hidden + j], one)
+            g = _tanh(a[n, 2 * hidden + j] + xw_t[n, 2 * hidden + j], two)
+            o = _sigmoid(a[n, 3 * hidden + j] + xw_t[n, 3 * hidden + j], one)
+            c = f * c_prev[n, j] + i * g
+            tanh_c = _tanh(c, two)
+            c_t[n, j] = c
+            h_t[n, j] = o * tanh_c
+            gates_t[n, j] = i
+            gates_t[n, hidden + j] = f
+            gates_t[n, 2 * hidden + j] = g
+            gates_t[n, 3 * hidden + j] = o
+            gates_t[n, 4 * hidden + j] = tanh_c
+
+
+@njit(cache=True)
+def _lstm_step_grad(dh_t, dc_t, h_carry, c_carry, gates_t, c_prev, delta_t):
+    """Pre-activation gradients of one step; ``c_carry`` becomes the gradient passed to c_{t-1}."""
+    hidden = dh_t.shape[1]
+    for n in range(dh_t.shape[0]):
+        for j in range(hidden):
+            i, f = gates_t[n, j], gates_t[n, hidden + j]
+            g, o = gates_t[n, 2 * hidden + j], gates_t[n, 3 * hidden + j]
+            tanh_c = gates_t[n, 4 * hidden + j]
+            h_bar = dh_t[n, j] + h_carry[n, j]
+            c_bar = dc_t[n, j] + c_carry[n, j] + h_bar * o * (1 - tanh_c * tanh_c)
+            delta_t[n, j] = c_bar * g * i * (1 - i)
+            delta_t[n, hidden + j] = c_bar * c_prev[n, j] * f * (1 - f)
+            delta_t[n, 2 * hidden + j] = c_bar * i * (1 - g * g)
+            delta_t[n, 3 * hidden + j] = h_bar * tanh_c * o * (1 - o)
+            c_carry[n, j] = c_bar * f
+
+
+def lstm_forward(x, h0, c0, w_ih, w_hh, b):
+    x, h0, c0, w_ih, w_hh = _c(x), _c(h0), _c(c0), _c(w_ih), _c(w_hh)
+    xw = x @ w_ih.T + b
+    steps, batch, hidden = x.shape[0], x.shape[1], h0.shape[1]
+    h = np.empty((steps, batch, hidden), dtype=xw.dtype)
+    c = np.empty_like(h)
+    gates = np.empty((steps, batch, 5 * hidden), dtype=xw.dtype)
+    a = np.empty((batch, 4 * hidden), dtype=xw.dtype)
+    h_prev, c_prev = h0, c0
+    for t in range(steps):
+        np.matmul(h_prev, w_hh.T, out=a)
+        _lstm_step(a, xw[t], c_prev, h[t], c[t], gates[t])
+        h_prev, c_prev = h[t], c[t]
+    return h, c, gates
+
+
+def lstm_backward(dh, dc, x, h0, c0, w_ih, w_hh, h, c, gates):
+    dh, dc, x, h0, c0 = _c(dh), _c(dc), _c(x), _c(h0), _c(c0)
+    w_ih, w_hh, h, c, gates = _c(w_ih), _c(w_hh), _c(h), _c(c), _c(gates)
+    delta = np.empty((h.shape[0], h.shape[1], 4 * h.shape[2]), dtype=h.dtype)
+    h_carry = np.zeros(h0.shape, dtype=h.dtype)
+    c_carry = np.zeros(h0.shape, dtype=h.dtype)
+    for t in range(h.shape[0] - 1, -1, -1):
+        _lstm_step_grad(dh[t], dc[t], h_carry, c_carry, gates[t], c[t - 1] if t > 0 else c0, delta[t])
+        np.matmul(delta[t], w_hh, out=h_carry)
+    delta2 = delta.reshape(-1, delta.shape[-1])
+    dw_ih = delta2.T @ x.reshape(-1, x.shape[-1])
+    dw_hh = delta2.T @ _previous(h0, h).reshape(-1, h.shape[-1])
+    return delta @ w_ih, h_carry, c_carry, dw_ih, dw_hh, delta2.sum(axis=0)
+
+
+# ----- GRU ----------------------------------------------------------------------------------------
+@njit(cache=True)
+def _gru_step(a, b_hh, xw_t, h_prev, h_t, gates_t):
+    """One GRU step for every unit: a = W_hh h_{t-1} (no bias yet), xw_t = W_ih x_t + b_ih."""
+    one, two = a.dtype.type(1), a.dtype.type(2)
+    hidden = h_t.shape[1]
+    for n in range(a.shape[0]):
+        for j in range(hidden):
+            r = _sigmoid(xw_t[n, j] + a[n, j] + b_hh[j], one)
+            z = _sigmoid(xw_t[n, hidden + j] + a[n, hidden + j] + b_hh[hidden + j], one)
+            hn = a[n, 2 * hidden + j] + b_hh[2 * hidden + j]
+            cand = _tanh(xw_t[n, 2 * hidden + j] + r * hn, two)
+            h_t[n, j] = (1 - z) * cand + z * h_prev[n, j]
+            gates_t[n, j] = r
+            gates_t[n, hidden + j] = z
+            gates_t[n, 2 * hidden + j] = cand
+            gates_t[n, 3 * hidden + j] = hn
+
+
+@njit(cache=True)
+def _gru_step_grad(dh_t, carry, gates_t, h_prev, delta_in_t, delta_hid_t):
+    """Pre-activation gradients of one step; ``carry`` becomes the direct part h̄_t z of h̄_{t-1}."""
+    hidden = dh_t.shape[1]
+    for n in range(dh_t.shape[0]):
+        for j in range(hidden):
+            r, z = gates_t[n, j], gates_t[n, hidden + j]
+            cand, hn = gates_t[n, 2 * hidden + j], gates_t[n, 3 * hidden + j]
+            h_bar = dh_t[n, j] + carry[n, j]
+            dn = h_bar * (1 - z) * (1 - cand * cand)
+            dz = h_bar * (h_prev[n, j] - cand) * z * (1 - z)
+            dr = dn * hn * r * (1 - r)
+            delta_in_t[n, j] = delta_hid_t[n, j] = dr
+            delta_in_t[n, hidden + j] = delta_hid_t[n, hidden + j] = dz
+            delta_in_t[n, 2 * hidden + j] = dn
+            delta_hid_t[n, 2 * hidden + j] = dn * r
+            carry[n, j] = h_bar * z
+
+
+def gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh):
+    x, h0, w_ih, w_hh, b_hh = _c(x), _c(h0), _c(w_ih), _c(w_hh), _c(b_hh)
+    xw = x @ w_ih.T + b_ih
+    steps, batch, hidden = x.shape[0], x.shape[1], h0.shape[1]
+    h = np.empty((steps, batch, hidden), dtype=xw.dtype)
+    gates = np.empty((steps, batch, 4 * hidden), dtype=xw.dtype)
+    a = np.empty((batch, 3 * hidden), dtype=xw.dtype)
+    h_prev = h0
+    for t in range(steps):
+        np.matmul(h_prev, w_hh.T, out=a)
+        _gru_step(a, b_hh, xw[t], h_prev, h[t], gates[t])
+        h_prev = h[t]
+    return h, gates
+
+
+def gru_backward(dh, x, h0, w_ih, w_hh, h, gates):
+    dh, x, h0, w_ih, w_hh, h, gates = _c(dh), _c(x), _c(h0), _c(w_ih), _c(w_hh), _c(h), _c(gates)
+    steps, batch, hidden = h.shape
+    delta_in = np.empty((steps, batch, 3 * hidden), dtype=h.dtype)
+    delta_hid = np.empty_like(delta_in)
+    carry = np.zeros(h0.shape, dtype=h.dtype)
+    through_w = np.empty_like(carry)
+    for t in range(steps - 1, -1, -1):
+        _gru_step_grad(dh[t], carry, gates[t], h[t - 1] if t > 0 else h0, delta_in[t], delta_hid[t])
+        np.matmul(delta_hid[t], w_hh, out=through_w)
+        carry += through_w
+    d_in2 = delta_in.reshape(-1, 3 * hidden)
+    d_hid2 = delta_hid.reshape(-1, 3 * hidden)
+    dw_ih = d_in2.T @ x.reshape(-1, x.shape[-1])
+    dw_hh = d_hid2.T @ _previous(h0, h).reshape(-1, hidden)
+    return delta_in @ w_ih, carry, dw_ih, dw_hh, d_in2.sum(axis=0), d_hid2.sum(axis=0)
