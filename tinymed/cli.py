@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -64,6 +65,62 @@ def _info(args) -> int:
     return 0
 
 
+def _lessons(args) -> int:
+    from . import lessons
+
+    try:
+        found = lessons.find_lessons()
+    except lessons.LessonError as exc:
+        print(f"tinymed: {exc}", file=sys.stderr)
+        return 2
+    print(lessons.format_listing(found))
+    print(f"\n{len(found)} lessons in {lessons.lessons_dir()}; run one with: tinymed lesson N [--step]")
+    return 0
+
+
+def _lesson(args) -> int:
+    from . import backend, lessons
+
+    if args.out:
+        os.environ["TINYMED_OUT"] = args.out
+    if args.quick:
+        os.environ["TINYMED_QUICK"] = "1"
+    if args.backend:
+        backend.use(args.backend)
+    try:
+        lesson = lessons.find_lesson(args.lesson)
+    except lessons.LessonError as exc:
+        print(f"tinymed: {exc}", file=sys.stderr)
+        return 2
+    step = args.step and sys.stdin.isatty()
+    if args.step and not step:
+        print("tinymed: stdin is not a terminal, so --step runs the lesson straight through", file=sys.stderr)
+    try:
+        lessons.run_lesson(lesson, step=step)
+    except lessons.CellFailed as exc:
+        print(exc.report(), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\ntinymed: lesson interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+def _demo(args) -> int:
+    from . import demo
+
+    try:
+        result = demo.run(data=args.data, quick=args.quick, out=args.out, seed=args.seed, epochs=args.epochs,
+                          tabular=not args.no_tabular, backend=args.backend)
+    except FileNotFoundError as exc:  # --data pneumoniamnist without the file: the loader says how to get it
+        print(f"tinymed: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\ntinymed: demo interrupted", file=sys.stderr)
+        return 130
+    return 0 if result.image_metrics else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tinymed",
@@ -82,6 +139,29 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("info", help="version and available backends")
     p.set_defaults(func=_info)
+
+    p = sub.add_parser("lessons", help="list the lessons (number, title, summary)")
+    p.set_defaults(func=_lessons)
+
+    p = sub.add_parser("lesson", help="run a lesson, optionally one cell at a time (--step)")
+    p.add_argument("lesson", metavar="N", help="lesson number (e.g. 2), name (02_convolution) or path to a lesson file")
+    p.add_argument("--step", action="store_true",
+                   help="pause after each cell (Enter: next, r: rerun, q: quit); needs a terminal")
+    p.add_argument("--out", metavar="DIR", help="folder for the figures (default ./tinymed-out/; sets TINYMED_OUT)")
+    p.add_argument("--backend", choices=["numpy", "numba", "cupy"], help="backend to run on (default: numba if installed)")
+    p.add_argument("--quick", action="store_true", help="small sizes, a few seconds per lesson (sets TINYMED_QUICK=1)")
+    p.set_defaults(func=_lesson)
+
+    p = sub.add_parser("demo", help="train and evaluate the pneumonia-screening CNN end to end (article 003 §4.3)")
+    p.add_argument("--quick", action="store_true", help="small data and few epochs: well under a minute")
+    p.add_argument("--out", metavar="DIR", help="folder for figures, metrics and the checkpoint (default ./tinymed-out/)")
+    p.add_argument("--data", choices=["auto", "phantoms", "pneumoniamnist"], default="auto",
+                   help="auto (default): PneumoniaMNIST if ~/.medmnist/pneumoniamnist.npz exists, else phantoms")
+    p.add_argument("--seed", type=int, default=0, help="seed of data, split, initialisation and shuffling (default 0)")
+    p.add_argument("--epochs", type=int, help="maximum number of epochs (default 15; 8 with --quick)")
+    p.add_argument("--backend", choices=["numpy", "numba", "cupy"], help="backend to run on (default: numba if installed)")
+    p.add_argument("--no-tabular", action="store_true", help="skip the breast-cancer MLP")
+    p.set_defaults(func=_demo)
     return parser
 
 
