@@ -4,6 +4,13 @@ Every benchmark runs all its contenders on the same inputs in one process, repor
 median of several repeats, and writes ``benchmarks/results/<name>.json`` together with a
 description of the machine (CPU count, library versions, the measured matrix-multiply rate,
 which is the ceiling for convolution and dense layers).
+
+Threads: by default every library uses all cores.  On a machine where other work competes
+for the cores, OpenBLAS's spinning threads can make a run many times slower (and the
+numbers meaningless); to compare on one core each, run a benchmark with
+``OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1`` (PyTorch follows ``OMP_NUM_THREADS``).  The
+thread settings are recorded with the results, and a one-thread run is saved as
+``<name>_1thread.json`` beside the default one.
 """
 
 from __future__ import annotations
@@ -63,6 +70,7 @@ def machine() -> dict:
         "numpy": np.__version__,
         "numpy_matmul_gflops_float32": round(matmul_gflops(np.float32), 1),
         "numpy_matmul_gflops_float64": round(matmul_gflops(np.float64), 1),
+        "thread_settings": {k: os.environ[k] for k in _THREAD_VARS if k in os.environ},
     }
     try:
         import numba
@@ -96,10 +104,19 @@ def _fmt(v) -> str:
     return str(v)
 
 
+_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
+
+
+def one_thread() -> bool:
+    """True when the run was started with OpenBLAS (and so NumPy) limited to one thread."""
+    return os.environ.get("OPENBLAS_NUM_THREADS") == "1"
+
+
 def save(name: str, payload: dict) -> Path:
-    """Write ``payload`` (plus the machine description) to ``benchmarks/results/<name>.json``."""
+    """Write ``payload`` (plus the machine description) to ``benchmarks/results/<name>.json``
+    (``<name>_1thread.json`` for a one-thread run)."""
     RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"{name}.json"
+    path = RESULTS / f"{name}{'_1thread' if one_thread() else ''}.json"
     payload = {"machine": machine(), **payload}
     path.write_text(json.dumps(payload, indent=2) + "\n")
     return path

@@ -146,3 +146,24 @@ def test_clamp_passes_the_gradient_only_inside_the_bounds():
     assert check(lambda a: (a.clamp(-1.0, 1.0) ** 2).sum(), tinymed.Tensor(x, requires_grad=True)).passed
     with pytest.raises(ValueError, match="min must be <= max"):
         tinymed.Tensor(x).clamp(1.0, -1.0)
+
+
+
+def test_conv_skips_the_input_gradient_nobody_reads(backend, rng):
+    """A first layer's input needs no gradient; the weight gradient is the same either way."""
+    import tinymed.nn.functional as F
+
+    x = tinymed.backend.asarray(rng.standard_normal((2, 3, 7, 6)))
+    w = tinymed.backend.asarray(rng.standard_normal((4, 3, 3, 3)))
+    grads = {}
+    for wants_dx in (True, False):
+        xt, wt = Tensor(x, requires_grad=wants_dx), Tensor(w, requires_grad=True)
+        out = F.conv2d(xt, wt, padding=1)
+        assert out._fn.needs_input_grad[:2] == (wants_dx, True)
+        (out * out).sum().backward()
+        assert (xt.grad is not None) == wants_dx
+        grads[wants_dx] = tinymed.backend.to_numpy(wt.grad.data)
+    np.testing.assert_allclose(grads[False], grads[True], rtol=1e-12)
+    kernel = tinymed.backend.kernel("conv2d_backward", backend=backend)
+    dx, dw, db = kernel(out.data, x, w, (1, 1), (1, 1), (1, 1), input_grad=False)
+    assert dx is None and dw.shape == w.shape and db.shape == (4,)

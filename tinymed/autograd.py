@@ -93,10 +93,13 @@ class Function:
     Subclasses implement ``forward(self, *arrays, **kwargs) -> array`` and
     ``backward(self, grad) -> tuple`` with one gradient (or ``None``) per positional input.
     ``Function.apply`` unwraps tensors, runs forward, and records the node on the tape when
-    any input requires a gradient.
+    any input requires a gradient.  ``needs_input_grad`` then says, per positional input,
+    whether its gradient will be used, so a backward can skip work nobody reads (the input
+    gradient of a network's first layer, for one).
     """
 
     inputs: tuple = ()
+    needs_input_grad: tuple = ()
 
     @classmethod
     def apply(cls, *args, **kwargs):
@@ -107,6 +110,7 @@ class Function:
         result = Tensor(out, requires_grad=needs_grad)
         if needs_grad:
             fn.inputs = args
+            fn.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
             result._fn = fn
         return result
 

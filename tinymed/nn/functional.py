@@ -213,7 +213,7 @@ class Conv2d(Function):
         return _k("conv2d_forward")(x, w, b, stride, padding, dilation)
 
     def backward(self, g):
-        dx, dw, db = _k("conv2d_backward")(g, self.x, self.w, *self.geometry)
+        dx, dw, db = _k("conv2d_backward")(g, self.x, self.w, *self.geometry, input_grad=self.needs_input_grad[0])
         return dx, dw, db if self.has_bias else None
 
 

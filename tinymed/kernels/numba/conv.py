@@ -195,7 +195,8 @@ def conv2d_forward(x, w, b, stride, padding, dilation):
     return y
 
 
-def conv2d_backward(dy, x, w, stride, padding, dilation):
+def conv2d_backward(dy, x, w, stride, padding, dilation, input_grad=True):
+    """``(dx, dw, db)``; ``dx`` is None when ``input_grad`` is false (a first layer's input)."""
     dtype = np.result_type(dy, x, w)
     plan = _Plan(x.shape, w.shape, stride, padding, dilation, dtype)
     n, k = x.shape[0], w.shape[0]
@@ -204,12 +205,14 @@ def conv2d_backward(dy, x, w, stride, padding, dilation):
     wmat_t = w.reshape(k, -1).T.astype(dtype, copy=False)
     dw_t = np.zeros((plan.rows, k), dtype)  # dW transposed: BLAS is fastest at cols @ dY.T
     db = np.zeros(k, dtype)
-    dx = np.empty(x.shape, dtype=dtype)
+    dx = np.empty(x.shape, dtype=dtype) if input_grad else None
     for start, stop in plan.blocks:
         cols = plan.patches(x, start, stop)
         dyg = plan.buffer("grid", (k, cols.shape[1]))
         _nchw_to_grid(dy[start:stop], plan.g, dyg, db)
         dw_t += cols @ dyg.T
+        if not input_grad:
+            continue
         dcols = np.matmul(wmat_t, dyg, out=cols)  # cols is not needed any more
         plan.add_patches(dcols, dx, start, stop)
     return dx, np.ascontiguousarray(dw_t.T).reshape(w.shape), db

@@ -88,8 +88,9 @@ def conv2d_forward(x, w, b, stride, padding, dilation):
     return y.reshape(n, k, oh, ow)
 
 
-def conv2d_backward(dy, x, w, stride, padding, dilation):
-    r"""Gradients of :func:`conv2d_forward`: ``(dx, dw, db)``.
+def conv2d_backward(dy, x, w, stride, padding, dilation, input_grad=True):
+    r"""Gradients of :func:`conv2d_forward`: ``(dx, dw, db)`` (``dx`` is None when ``input_grad``
+    is false, as for a network's first layer).
 
     .. math::
         \frac{\partial L}{\partial w[j,k]} = \sum_{n,o} dy[n,j,o]\,\mathrm{cols}[n,k,o], \qquad
@@ -107,6 +108,8 @@ def conv2d_backward(dy, x, w, stride, padding, dilation):
     dy3 = dy.reshape(n, k, oh * ow)
     dw = xp.tensordot(dy3, cols, axes=([0, 2], [0, 2])).reshape(w.shape)
     db = dy3.sum(axis=(0, 2))
+    if not input_grad:
+        return None, dw, db
     dcols = xp.matmul(w.reshape(k, -1).T, dy3).reshape(n, c, kh, kw, oh, ow)
     dx = col2im(dcols, x.shape, stride, padding, dilation)
     return dx, dw, db
