@@ -401,3 +401,70 @@ def test_dataloader_accepts_item_datasets_and_rejects_bad_arguments():
         DataLoader(Items(), batch_size=0)
     with pytest.raises(TypeError, match="must have __len__ and __getitem__"):
         DataLoader(42)
+
+
+# ----- snippet S3 -----------------------------------------------------------------------------
+class ArticleAttention(nn.Module):
+    """Snippet S3 (article 001 §4.3) line for line, with its one bug fixed: ``MultiheadAttention``
+    returns ``(output, weights)``, so the article's ``x = self.multihead_attention(x, x, x)``
+    would hand a tuple to ``linear2``; here ``[0]`` takes the output."""
+
+    def __init__(self, d_model, nhead=8, dropout=0.1):
+        super().__init__()
+        self.d_model = d_model
+        self.nhead = nhead
+        self.dropout = dropout
+        self.scaling = d_model ** -0.5
+        self.linear1 = nn.Linear(d_model, d_model)
+        self.linear2 = nn.Linear(d_model, d_model)
+        self.dropout1 = nn.Dropout(dropout)
+        self.dropout2 = nn.Dropout(dropout)
+        self.multihead_attention = nn.MultiheadAttention(d_model, nhead, dropout=dropout)
+
+    def forward(self, x):
+        x = x * self.scaling
+        x = self.linear1(x)
+        x = self.dropout1(x)
+        x = self.multihead_attention(x, x, x)[0]
+        x = self.linear2(x)
+        x = self.dropout2(x)
+        return x
+
+
+def test_s3_attention_module_learns_a_task_that_needs_the_whole_sequence():
+    """Sequence-first input (length, batch, d_model), as PyTorch's default.  The label says
+    whether two marker steps occur in the same sequence: no single step decides it."""
+    tinymed.manual_seed(0)
+    rng = np.random.default_rng(0)
+    length, d = 8, 16
+    a, b = rng.normal(0, 1.5, d), rng.normal(0, 1.5, d)
+
+    def batch(n):
+        x = rng.normal(0, 1, (length, n, d))
+        has_a, has_b = rng.random(n) < 0.7, rng.random(n) < 0.7
+        for i in range(n):
+            pos = rng.permutation(length)
+            if has_a[i]:
+                x[pos[0], i] += a
+            if has_b[i]:
+                x[pos[1], i] += b
+        return x.astype(np.float32), (has_a & has_b).astype(np.float32)
+
+    attention, head = ArticleAttention(d_model=d, nhead=4, dropout=0.1), nn.Linear(d, 1)
+    params = list(attention.parameters()) + list(head.parameters())
+    assert attention(np.zeros((length, 3, d), np.float32)).shape == (length, 3, d)
+    opt = optim.Adam(params, lr=3e-3)
+    for _ in range(300):
+        x, y = batch(32)
+        logits = head(attention(tinymed.Tensor(x)).mean(dim=0)).reshape(-1)
+        loss = F.binary_cross_entropy_with_logits(logits, tinymed.Tensor(y))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    attention.eval()
+    x, y = batch(400)
+    with tinymed.no_grad():
+        predicted = head(attention(tinymed.Tensor(x)).mean(dim=0)).numpy().reshape(-1) > 0
+    majority = max(y.mean(), 1 - y.mean())
+    print(f"S3 accuracy {(predicted == y).mean():.3f}, majority class {majority:.3f}")
+    assert (predicted == y).mean() > majority + 0.2

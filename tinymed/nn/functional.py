@@ -42,7 +42,8 @@ def _float(op, name, t: Tensor):
 
 def _same_dtype(op, a_name, a: Tensor, b_name, b: Tensor):
     if a.dtype != b.dtype:
-        raise TypeError(f"{op}: {a_name} has dtype {a.dtype} but {b_name} has dtype {b.dtype}")
+        raise TypeError(f"{op}: {a_name} has dtype {a.dtype} but {b_name} has dtype {b.dtype}; "
+                        f"convert one, e.g. x.astype('{b.dtype}') or model.to('{a.dtype}')")
 
 
 def _pair(op, name, value, minimum):
