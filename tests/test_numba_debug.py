@@ -33,6 +33,29 @@ out = dict(y=y, dx=dx, dw=dw, db=db, mp=mp, arg=arg, mpg=mpg, ap=ap, apg=apg,
            relu=K.relu_forward(z), tanh=K.tanh_forward(z),
            ce=K.cross_entropy_forward(z, t), ceg=K.cross_entropy_backward(np.float64(1.0), z, t),
            bce=K.binary_cross_entropy_with_logits_forward(z, (z > 0) * 1.0, "none"))
+# sequence kernels: time-first (T=4, N=2, I=3), hidden size 5
+xs = rng.standard_normal((4, 2, 3)); h0 = rng.standard_normal((2, 5)); dh = rng.standard_normal((4, 2, 5))
+W, U, b5 = 0.5 * rng.standard_normal((5, 5)), rng.standard_normal((5, 3)), rng.standard_normal(5)
+h = K.rnn_tanh_forward(xs, h0, W, U, b5)
+out.update(rnn=h, rnn_grads=np.concatenate([g.ravel() for g in K.rnn_tanh_backward(dh, xs, h0, W, U, h)]))
+w4, u4, b20 = rng.standard_normal((20, 3)), 0.5 * rng.standard_normal((20, 5)), rng.standard_normal(20)
+lh, lc, lg = K.lstm_forward(xs, h0, h0, w4, u4, b20)
+out.update(lstm=np.concatenate([lh.ravel(), lc.ravel(), lg.ravel()]), lstm_grads=np.concatenate(
+    [g.ravel() for g in K.lstm_backward(dh, dh, xs, h0, h0, w4, u4, lh, lc, lg)]))
+w3, u3, b15, c15 = rng.standard_normal((15, 3)), 0.5 * rng.standard_normal((15, 5)), rng.standard_normal(15), rng.standard_normal(15)
+gh, gg = K.gru_forward(xs, h0, w3, u3, b15, c15)
+out.update(gru=np.concatenate([gh.ravel(), gg.ravel()]), gru_grads=np.concatenate(
+    [g.ravel() for g in K.gru_backward(dh, xs, h0, w3, u3, gh, gg)]))
+q, k, v = rng.standard_normal((2, 3, 4)), rng.standard_normal((2, 5, 4)), rng.standard_normal((2, 5, 2))
+bias = np.where(rng.random((3, 5)) < 0.7, 0.0, -np.inf); bias[1] = -np.inf  # query 1 sees no key
+keep = (rng.random((2, 3, 5)) > 0.2) / 0.8
+ao, aw = K.scaled_dot_product_attention_forward(q, k, v, bias, 0.5, keep)
+out.update(attention=np.concatenate([ao.ravel(), aw.ravel()]), attention_grads=np.concatenate(
+    [g.ravel() for g in K.scaled_dot_product_attention_backward(rng.standard_normal(ao.shape), q, k, v, aw, 0.5, keep)]))
+ly, lm, lr = K.layer_norm_forward(z, (4,), np.ones(4), np.zeros(4), 1e-5)
+out.update(layer_norm=ly, layer_norm_grads=np.concatenate(
+    [g.ravel() for g in K.layer_norm_backward(np.ones_like(ly), z, (4,), np.ones(4), lm, lr)]),
+    embedding_grad=K.embedding_backward(np.ones((5, 3)), t, 4, 0))
 np.savez(sys.argv[1], **out)
 """
 

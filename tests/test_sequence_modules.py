@@ -169,13 +169,66 @@ f32 = np.float32
     (lambda: F.rnn_tanh(np.zeros((4, 2, 3), f32), np.zeros((3, 2), f32), np.zeros((2, 3), f32), np.zeros((2, 2), f32)),
      ValueError, r"rnn_tanh: hx must have shape \(batch=2, hidden_size=2\), got \(3, 2\)"),
     (lambda: F.cat([np.zeros((2, 3)), np.zeros((3, 2))], dim=0), ValueError, r"cat: tensors\[1\] has shape \(3, 2\)"),
+    (lambda: nn.LSTM(3, 4)(np.zeros((5, 2, 4), f32)), ValueError, r"LSTM\(input_size=3\): input's last dimension must be 3"),
+    (lambda: nn.GRU(3, 4, batch_first=True)(np.zeros((2, 5, 2), f32)), ValueError, r"GRU\(input_size=3\): input's last dimension must be 3"),
+    (lambda: F.scaled_dot_product_attention(np.zeros((3, 4)), np.zeros((3, 4)), np.zeros((3, 4)), np.ones((3, 3), np.int64)),
+     TypeError, r"attn_mask must be boolean \(True = may attend\) or float"),
+    (lambda: nn.MultiheadAttention(8, 2)(np.zeros((5, 2, 8), f32), np.zeros((4, 2, 8), f32), np.zeros((3, 2, 8), f32)),
+     ValueError, "key and value must have the same length"),
+    # the bug of the article's snippet S3: MultiheadAttention's (output, weights) passed on as if it were the output
+    (lambda: nn.Linear(8, 8)(nn.MultiheadAttention(8, 2)(*[np.zeros((5, 2, 8), f32)] * 3)), TypeError,
+     r"Linear\(in_features=8\): input must be a Tensor or an array, got tuple \(modules such as MultiheadAttention"),
 ])
 def test_clear_errors(call, error, message):
     with pytest.raises(error, match=message):
         call()
 
 
+def test_dropout_train_eval_and_seeding(backend):
+    """Inverted dropout: about p of the elements are zeroed, the rest scaled by 1/(1-p); the same
+    seed gives the same mask; the gradient is the mask; evaluation mode is the identity."""
+    x = Tensor(np.ones(4000), requires_grad=True)
+    tinymed.manual_seed(3)
+    y = F.dropout(x, 0.3)
+    tinymed.manual_seed(3)
+    again = F.dropout(Tensor(np.ones(4000)), 0.3)
+    values = _np(y)
+    assert set(np.unique(values)) == {0.0, 1 / 0.7}
+    assert abs(np.mean(values == 0) - 0.3) < 0.03          # binomial sd 0.007
+    np.testing.assert_array_equal(_np(again), values)
+    assert not np.array_equal(_np(F.dropout(Tensor(np.ones(4000)), 0.3)), values)   # the generator moved on
+    y.sum().backward()
+    np.testing.assert_array_equal(_np(x.grad), values)       # d(x * mask)/dx = mask
+    assert F.dropout(x, 0.3, training=False) is x
+    layer = nn.Dropout(0.3)
+    assert np.any(_np(layer(x)) == 0)
+    layer.eval()
+    np.testing.assert_array_equal(_np(layer(x)), _np(x))
+
+
 # ----- Seq2Seq: teacher forcing and greedy decoding ---------------------------------------------------
+def test_seq2seq_teacher_forcing_and_greedy_decoding_agree():
+    """One teacher-forced call gives the logits of step-by-step decoding (the decoder is causal),
+    and feeding greedy decoding's own tokens back as the teacher reproduces them."""
+    tinymed.manual_seed(5)
+    rng = np.random.default_rng(5)
+    model = nn.Seq2Seq(12, 9, embed_dim=8, hidden_size=16).double()
+    lengths = rng.integers(2, 8, 6)
+    src = np.where(np.arange(7) < lengths[:, None], rng.integers(4, 12, (6, 7)), 0)   # padded at the end
+    tgt_in = np.concatenate([np.full((6, 1), 2), rng.integers(4, 9, (6, 4))], axis=1)
+    with tinymed.no_grad():
+        at_once = model(src, tgt_in).numpy()
+        step_by_step = np.stack([model(src, tgt_in[:, :t + 1]).numpy()[:, -1] for t in range(5)], axis=1)
+        np.testing.assert_allclose(at_once, step_by_step, rtol=1e-12, atol=1e-12)
+        tokens, _ = model.greedy_decode(src, max_len=6)
+        fed_back = np.concatenate([np.full((6, 1), 2), tokens[:, :-1]], axis=1)
+        again = model(src, fed_back).numpy().argmax(axis=2)
+    for row, out in zip(tokens, again):
+        n = list(row).index(3) + 1 if 3 in row else len(row)   # up to and including <eos>
+        np.testing.assert_array_equal(out[:n], row[:n])
+
+
+# ----- Seq2Seq: learning ---------------------------------------------------------------------------------
 def test_seq2seq_learns_to_reverse_short_sequences():
     """A task that needs attention to positions: output the input tokens in reverse order."""
     tinymed.manual_seed(0)

@@ -658,6 +658,12 @@ class Permute(Function):
         return (xp.transpose(g, tuple(np.argsort([ax % g.ndim for ax in self.axes]))),)
 
 
+def _basic_index(index) -> bool:
+    """True for basic indexing (ints, slices, None, ...): it picks every element at most once."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(p is None or p is Ellipsis or isinstance(p, (int, np.integer, slice)) for p in parts)
+
+
 class Index(Function):
     """``a[index]`` for basic and advanced indexing; the backward scatter-adds, so an
     element picked twice receives both gradients."""
@@ -669,7 +675,10 @@ class Index(Function):
     def backward(self, g):
         xp = backend.array_module(g)
         out = xp.zeros(self.shape, dtype=g.dtype)
-        xp.add.at(out, self.index, g)  # unbuffered: repeated indices accumulate
+        if _basic_index(self.index):
+            out[self.index] = g  # no element is picked twice: a plain copy
+        else:
+            xp.add.at(out, self.index, g)  # unbuffered: repeated indices accumulate
         return (out,)
 
 

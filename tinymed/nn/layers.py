@@ -38,6 +38,11 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x):
+        if not hasattr(x, "shape"):
+            hint = (" (modules such as MultiheadAttention and RNN return a tuple (output, ...): unpack it first)"
+                    if isinstance(x, tuple) else "")
+            raise TypeError(f"Linear(in_features={self.in_features}): input must be a Tensor or an array, "
+                            f"got {type(x).__name__}{hint}")
         if x.shape[-1:] != (self.in_features,):
             raise ValueError(
                 f"Linear(in_features={self.in_features}): input's last dimension must be "

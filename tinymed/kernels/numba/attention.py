@@ -1,11 +1,21 @@
-"""Scaled dot-product attention: BLAS for the four batched products, one Numba pass per row
-for the softmax and its gradient.
+"""Scaled dot-product attention: BLAS for the batched products, Numba passes over the rows for
+the softmax and its gradient.
 
 Formulas: :mod:`tinymed.kernels.reference.attention`.  The reference's softmax makes about
-eight whole-array passes over the ``(..., L, S)`` scores (scale, add the mask, max, shift,
-exp, sum, divide, dropout) and its backward five more; here each row of ``S`` scores is
-handled in one loop that stays in the L1 cache.  The products ``Q K^T``, ``P V`` and the three
-of the backward are NumPy's ``matmul`` (BLAS, one call per batch matrix).
+eight whole-array passes over the ``(..., L, S)`` scores and allocates a new array in most of
+them; here
+
+* the scale and the additive mask are applied *in place* to the fresh ``Q K^T`` (NumPy
+  broadcasts a ``(L, S)`` or ``(N, 1, 1, S)`` mask without copying it to the full shape);
+* the softmax then overwrites the scores with the weights: a Numba pass subtracts each row's
+  maximum, NumPy's vectorised ``exp`` runs over the whole array in place, and a second Numba
+  pass divides each row by its sum;
+* without dropout the weights themselves multiply ``V`` -- no ``P * keep`` copy.
+
+The backward mirrors it: ``dP = dO V^T`` is turned into ``dS`` in place, row by row.  The
+products ``Q K^T``, ``P V`` and the three of the backward are NumPy's ``matmul`` (BLAS).
+Fewer large temporaries matter beyond the arithmetic: every fresh multi-megabyte array costs
+page faults when it is first written.
 """
 
 import numpy as np
@@ -13,71 +23,84 @@ from numba import njit
 
 
 @njit(cache=True)
-def _softmax_rows(scores, bias, keep, scale, weights, used):
-    """Per row: s = scale * scores + bias; P = softmax(s) (all-masked rows -> 0); used = P * keep."""
+def _shift_rows_by_max(scores):
+    """Subtract each row's maximum (so exp never overflows); a row that is -inf everywhere
+    (every key masked) stays -inf, and exp turns it into zeros."""
     rows, width = scores.shape
-    zero = scores.dtype.type(0)
     for r in range(rows):
         top = -np.inf
         for j in range(width):
-            s = scores[r, j] * scale + bias[r, j]
-            weights[r, j] = s
-            if s > top:
-                top = s
-        if top == -np.inf:  # every key masked: zero weights, as documented in the reference
-            for j in range(width):
-                weights[r, j] = zero
-                used[r, j] = zero
+            if scores[r, j] > top:
+                top = scores[r, j]
+        if top == -np.inf:
             continue
-        total = zero
         for j in range(width):
-            e = np.exp(weights[r, j] - top)
-            weights[r, j] = e
-            total += e
-        for j in range(width):
-            weights[r, j] /= total
-            used[r, j] = weights[r, j] * keep[r, j]
+            scores[r, j] -= top
 
 
 @njit(cache=True)
-def _softmax_rows_grad(dused, weights, keep, dscores):
-    """Per row: dP = dused * keep; dS = P (dP - sum(dP P))."""
+def _normalise_rows(e):
+    """Divide each row by its sum; a row of zeros (every key masked) stays zero."""
+    rows, width = e.shape
+    for r in range(rows):
+        total = e.dtype.type(0)
+        for j in range(width):
+            total += e[r, j]
+        if total == 0:
+            continue
+        inverse = e.dtype.type(1) / total
+        for j in range(width):
+            e[r, j] *= inverse
+
+
+def _softmax_rows_inplace(scores):
+    """Row-wise softmax of ``scores`` (rows, S), in place; all-masked rows become zeros.
+
+    The exponential is NumPy's: it is vectorised (SIMD), where Numba calls the C library's
+    scalar ``exp`` -- 1.4 against 3.8 ns per float32 on the benchmark machine.
+    """
+    _shift_rows_by_max(scores)
+    np.exp(scores, out=scores)
+    _normalise_rows(scores)
+
+
+@njit(cache=True)
+def _softmax_rows_grad_inplace(dweights, weights):
+    """Per row: dS = P (dP - sum(dP P)), written over ``dweights`` (rows, S)."""
     rows, width = weights.shape
     for r in range(rows):
         dot = 0.0
         for j in range(width):
-            dot += dused[r, j] * keep[r, j] * weights[r, j]
+            dot += dweights[r, j] * weights[r, j]
         for j in range(width):
-            dscores[r, j] = weights[r, j] * (dused[r, j] * keep[r, j] - dot)
+            dweights[r, j] = weights[r, j] * (dweights[r, j] - dot)
 
 
-def _full(a, shape, dtype, fill):
-    """``a`` broadcast to ``shape`` as contiguous rows (a constant ``fill`` where a is None)."""
-    if a is None:
-        return np.full((int(np.prod(shape[:-1])), shape[-1]), fill, dtype=dtype)
-    return np.ascontiguousarray(np.broadcast_to(a, shape), dtype=dtype).reshape(-1, shape[-1])
+def _rows(a):
+    """A contiguous array as a 2-D view (rows, last axis)."""
+    return a.reshape(-1, a.shape[-1])
 
 
 def scaled_dot_product_attention_forward(q, k, v, bias, scale, keep=None):
-    scores = q @ np.swapaxes(k, -1, -2)
-    shape = scores.shape
-    weights = np.empty(shape, dtype=scores.dtype)
-    used = np.empty_like(weights)
-    _softmax_rows(scores.reshape(-1, shape[-1]), _full(bias, shape, scores.dtype, 0),
-                  _full(keep, shape, scores.dtype, 1), scores.dtype.type(scale),
-                  weights.reshape(-1, shape[-1]), used.reshape(-1, shape[-1]))
+    scores = np.ascontiguousarray(q @ np.swapaxes(k, -1, -2))
+    scores *= scale
+    if bias is not None:
+        scores += bias
+    _softmax_rows_inplace(_rows(scores))
+    weights = scores
+    used = weights if keep is None else weights * keep
     return used @ v, weights
 
 
 def scaled_dot_product_attention_backward(dout, q, k, v, weights, scale, keep=None):
-    shape = weights.shape
-    keep_rows = _full(keep, shape, weights.dtype, 1)
     used = weights if keep is None else weights * keep
     dv = np.swapaxes(used, -1, -2) @ dout
-    dused = np.ascontiguousarray(dout @ np.swapaxes(v, -1, -2))
-    dscores = np.empty(shape, dtype=weights.dtype)
-    _softmax_rows_grad(dused.reshape(-1, shape[-1]), np.ascontiguousarray(weights).reshape(-1, shape[-1]),
-                       keep_rows, dscores.reshape(-1, shape[-1]))
-    dq = (dscores @ k) * scale
-    dk = (np.swapaxes(dscores, -1, -2) @ q) * scale
+    dscores = np.ascontiguousarray(dout @ np.swapaxes(v, -1, -2))   # dP, turned into dS in place
+    if keep is not None:
+        dscores *= keep
+    _softmax_rows_grad_inplace(_rows(dscores), _rows(np.ascontiguousarray(weights)))
+    dq = dscores @ k
+    dq *= scale
+    dk = np.swapaxes(dscores, -1, -2) @ q
+    dk *= scale
     return dq, dk, dv, dscores

@@ -15,7 +15,7 @@ def linear_forward(x, w, b):
     """``y = x @ w.T + b``; x (..., in), w (out, in), b (out,) or None -> y (..., out)."""
     y = x @ w.T
     if b is not None:
-        y = y + b
+        y += b  # in place: no second output-sized array
     return y
 
 
