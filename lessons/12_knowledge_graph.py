@@ -119,6 +119,13 @@ print(f"{len(ranks)} hidden indications: median rank {np.median(ranks):.0f} of ~
 # point to are authorities. The iteration is a power method on $A A^\top$: it converges at
 # the rate $(\sigma_2 / \sigma_1)^2$ of the two largest singular values of $A$ — here close
 # together, so the default 100 iterations are not enough, and tinymed says so.
+#
+# When the two are *equal* there is no single answer at all. Every undirected bipartite
+# graph — a star, a tree, drugs linked only to diseases — has $\sigma_1$ twice, and every
+# vector of that two-dimensional subspace solves the equations: the power iteration
+# returns the part of its start vector that lies there, networkx's ARPACK some other one.
+# Both are right; only with a simple $\sigma_1$ do libraries (and hubs and authorities of
+# an undirected graph) have to agree.
 
 # %%
 sigma = np.linalg.svd(kg.adjacency().toarray(), compute_uv=False)

@@ -165,8 +165,9 @@ def test_hits_of_a_star_and_a_bipartite_graph():
 
 
 @given(kg=random_graphs())
-def test_hits_scores_are_distributions_and_symmetric_when_undirected(kg):
-    if not (kg.adjacency().data > 0).any():
+def test_hits_scores_are_distributions_that_solve_the_hits_equations(kg):
+    A = kg.adjacency().toarray()
+    if not (A > 0).any():
         with pytest.raises(ValueError, match="no edge of positive weight"):
             hits(kg)
         return
@@ -179,8 +180,35 @@ def test_hits_scores_are_distributions_and_symmetric_when_undirected(kg):
     # a node without out-edges is no hub; one without in-edges no authority
     assert all(h[n] == 0 for n in kg.nodes() if not kg.successors(n))
     assert all(a[n] == 0 for n in kg.nodes() if not kg.predecessors(n))
-    if not kg.is_directed():
+    # h is proportional to A a, and both are leading singular vectors: A A^T h = sigma_1^2 h
+    hv, av = np.array([h[n] for n in kg.nodes()]), np.array([a[n] for n in kg.nodes()])
+    sigma = np.linalg.svd(A, compute_uv=False)
+    Aa = A @ av
+    np.testing.assert_allclose(hv, Aa / Aa.sum(), atol=1e-12)
+    np.testing.assert_allclose(A @ (A.T @ hv), sigma[0] ** 2 * hv, atol=1e-6 * sigma[0] ** 2)
+    np.testing.assert_allclose(A.T @ (A @ av), sigma[0] ** 2 * av, atol=1e-6 * sigma[0] ** 2)
+    # undirected: A = A^T, so hubs equal authorities -- if sigma_1 is simple (else see below)
+    if not kg.is_directed() and (len(sigma) == 1 or (sigma[1] / sigma[0]) ** 2 < 0.9):
         assert h == pytest.approx(a, abs=1e-6)
+
+
+def test_hits_is_not_unique_when_the_top_singular_value_repeats():
+    # undirected star 1 - 0 - 2: A has eigenvalues +-sqrt(2), so sigma_1 = sqrt(2) twice and
+    # every vector of span{e_0, e_1 + e_2} is a hub vector. The power iteration returns the
+    # part of its start that lies there. From the uniform start, by hand:
+    # a = A^T h0 ~ (2, 1, 1), h = A a ~ (2, 2, 2), and the next step repeats it.
+    star = kg_of([(0, 1), (0, 2)], directed=False)
+    h, a = hits(star)
+    assert h == pytest.approx({0: 1 / 3, 1: 1 / 3, 2: 1 / 3}) and a == pytest.approx({0: 0.5, 1: 0.25, 2: 0.25})
+    # from node 1: a = A^T e_1 = e_0, h = A e_0 = e_1 + e_2, a = A^T h ~ e_0 again
+    h1, a1 = hits(star, nstart={1: 1.0})
+    assert h1 == pytest.approx({0: 0, 1: 0.5, 2: 0.5}) and a1 == pytest.approx({0: 1, 1: 0, 2: 0})
+    # the graph is undirected, yet neither answer has hubs equal to authorities: both are right
+    A = star.adjacency().toarray()
+    for hubs, auths in ((h, a), (h1, a1)):
+        hv, av = np.array(list(hubs.values())), np.array(list(auths.values()))
+        np.testing.assert_allclose(A @ (A.T @ hv), 2 * hv, atol=1e-12)
+        np.testing.assert_allclose(A.T @ (A @ av), 2 * av, atol=1e-12)
 
 
 def test_hits_errors():

@@ -5,6 +5,7 @@ import pytest
 
 import tinymed
 from tinymed.recsys import (
+    BPMF,
     SVD,
     ArticleHybrid,
     BaselineOnly,
@@ -181,6 +182,44 @@ def test_svd_update_rules_by_hand():
     assert algo.qi[0, 0] == pytest.approx(q0 + 0.1 * (err * p0 - 0.5 * q0))
 
 
+def surprise_svd_epoch_in_plain_python(trainset, n_factors, lr, reg, seed):
+    """Surprise's SVD.sgd for one epoch, transcribed with Python floats and lists (no NumPy
+    arithmetic): the same operations in the same order, so the same rounding."""
+    rng = np.random.RandomState(seed)
+    pu = rng.normal(0, 0.1, (trainset.n_users, n_factors)).tolist()
+    qi = rng.normal(0, 0.1, (trainset.n_items, n_factors)).tolist()
+    bu, bi = [0.0] * trainset.n_users, [0.0] * trainset.n_items
+    global_mean = trainset.global_mean
+    for u, i, r in trainset.all_ratings():
+        dot = 0.0
+        for f in range(n_factors):
+            dot += qi[i][f] * pu[u][f]
+        err = r - (global_mean + bu[u] + bi[i] + dot)
+        bu[u] += lr * (err - reg * bu[u])
+        bi[i] += lr * (err - reg * bi[i])
+        for f in range(n_factors):
+            puf, qif = pu[u][f], qi[i][f]
+            pu[u][f] += lr * (err * qif - reg * puf)
+            qi[i][f] += lr * (err * puf - reg * qif)
+    return bu, bi, pu, qi
+
+
+def test_svd_one_epoch_is_surprises_update_rule_exactly(backend):
+    # a tiny data set whose ratings arrive out of user order, so the user-by-user sweep matters
+    triples = [("w", "c", 2.0), ("u", "a", 1.0), ("v", "b", 4.0), ("u", "b", 2.0), ("v", "a", 2.0),
+               ("w", "a", 3.0), ("v", "c", 5.0), ("u", "c", 4.5)]
+    t = trainset(triples)
+    algo = SVD(n_factors=3, n_epochs=1, lr_all=0.05, reg_all=0.1, random_state=4).fit(t)
+    bu, bi, pu, qi = surprise_svd_epoch_in_plain_python(t, 3, 0.05, 0.1, seed=4)
+    np.testing.assert_array_equal(algo.bu, bu)
+    np.testing.assert_array_equal(algo.bi, bi)
+    np.testing.assert_array_equal(algo.pu, pu)
+    np.testing.assert_array_equal(algo.qi, qi)
+    # and the sweep really moved everything away from its start
+    start = np.random.RandomState(4).normal(0, 0.1, (3, 3))
+    assert not np.any(algo.pu == start) and np.all(algo.bu != 0)
+
+
 def test_svd_learns_a_noiseless_low_rank_matrix():
     rng = np.random.default_rng(0)
     P, Q = rng.normal(0, 0.8, (40, 2)), rng.normal(0, 0.8, (15, 2))
@@ -235,6 +274,48 @@ def test_mean_filled_svd_full_rank_reproduces_ratings_and_low_rank_smooths(treat
     assert p.details["was_impossible"] and p.est == pytest.approx(low.item_means[t.to_inner_iid("T002")])
     with pytest.raises(ValueError, match="fill must be one of"):
         MeanFilledSVD(fill="median")
+
+
+# ----- cold start across predictors ---------------------------------------------------------------
+def _cold_start_predictors(d):
+    features = d.item_features()
+    features["new drug"] = features["T001"]
+    return {
+        "BaselineOnly": (BaselineOnly(verbose=False), "baseline"),
+        "KNNBasic": (KNNBasic(verbose=False), "global"),
+        "KNNWithMeans": (KNNWithMeans(verbose=False), "global"),
+        "KNNBaseline": (KNNBaseline(verbose=False), "baseline"),
+        "SVD": (SVD(n_factors=4, n_epochs=3, random_state=0), "baseline"),
+        "SVD unbiased": (SVD(n_factors=4, n_epochs=3, biased=False, random_state=0), "global"),
+        "MeanFilledSVD": (MeanFilledSVD(n_factors=3, fill="global_mean"), "global"),
+        "BPMF": (BPMF(n_factors=3, n_samples=4, burn_in=1, random_state=0), "global"),
+        "ContentBased": (ContentBased(features), "global"),
+    }
+
+
+@pytest.mark.parametrize("name", ["BaselineOnly", "KNNBasic", "KNNWithMeans", "KNNBaseline", "SVD", "SVD unbiased",
+                                  "MeanFilledSVD", "BPMF", "ContentBased"])
+def test_cold_start_predicts_a_fallback_and_says_which(treatments, name):
+    d, t = treatments
+    algo, kind = _cold_start_predictors(d)[name]
+    algo.fit(t)
+    cases = [("new patient", "T001", "unknown user"), ("P0001", "new drug", "unknown item"),
+             ("new patient", "new drug", "unknown user and item")]
+    for uid, iid, what in cases:
+        if name == "ContentBased" and what == "unknown item":
+            continue  # a new item with features is what content filtering is for (tested below)
+        p = algo.predict(uid, iid)
+        assert p.details["was_impossible"], (name, uid, iid)
+        assert what in p.details["reason"] and "predicted" in p.details["reason"], p.details
+        expected = t.global_mean
+        if kind == "baseline":
+            bu, bi = algo.bu, algo.bi
+            expected += bu[t.to_inner_uid(uid)] if uid == "P0001" else 0
+            expected += bi[t.to_inner_iid(iid)] if iid == "T001" else 0
+            assert ("b_u" in p.details["reason"]) == (uid == "P0001")
+        else:
+            assert "global mean" in p.details["reason"]
+        assert p.est == pytest.approx(expected, rel=1e-12)
 
 
 # ----- content-based and hybrid -------------------------------------------------------------------
@@ -294,6 +375,25 @@ def test_weighted_hybrid_blends_and_drops_impossible_components():
     assert q.details["was_impossible"] and q.est == pytest.approx(t.global_mean)
     with pytest.raises(ValueError, match="non-negative weights"):
         hybrid.set_weights([1, -1])
+
+
+def test_weighted_hybrid_asks_its_components_once_per_pair():
+    class Counting(BaselineOnly):
+        calls = 0
+
+        def predict(self, *args, **kwargs):
+            Counting.calls += 1
+            return super().predict(*args, **kwargs)
+
+    t = trainset()
+    hybrid = WeightedHybrid([Counting(verbose=False), SVD(n_factors=2, n_epochs=2, random_state=0)]).fit(t)
+    first = [hybrid.set_weights([a, 1 - a]).predict("u", "c", clip=False).est for a in (0.0, 0.3, 1.0)]
+    assert Counting.calls == 1
+    base, svd = hybrid.algorithms[0].predict("u", "c", clip=False).est, hybrid.algorithms[1].predict("u", "c").est
+    assert first == pytest.approx([svd, 0.3 * base + 0.7 * svd, base])
+    hybrid.fit(t)  # a new fit forgets the remembered estimates
+    hybrid.predict("u", "c")
+    assert Counting.calls == 3
 
 
 # ----- snippet S5 (article 002 §4.2) ----------------------------------------------------------------

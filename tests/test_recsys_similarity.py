@@ -154,6 +154,22 @@ def test_numba_agrees_with_reference_on_real_ratings(name, data):
     np.testing.assert_allclose(actual, expected, rtol=1e-9, atol=1e-9)
 
 
+@pytest.mark.skipif("numba" not in BACKENDS, reason="numba is not installed")
+@pytest.mark.parametrize("n_x", [1, 64, 65, 203])
+def test_numba_agrees_with_reference_across_tiles_and_tasks(n_x):
+    # more rows than one 64-row tile of the mirrored triangle, and than parallel tasks
+    rng = np.random.default_rng(n_x)
+    mask = rng.random((n_x, 30)) < 0.3
+    rows, cols = np.nonzero(mask)
+    values = rng.integers(2, 11, size=len(rows)) / 2
+    indptr = np.concatenate(([0], np.cumsum(mask.sum(axis=1))))
+    for name in SIMILARITIES:
+        expected = pairwise_similarity_reference(name, indptr, cols, values, 30, 2, 5.0)
+        with tinymed.using("numba"):
+            actual = pairwise_similarity(name, indptr, cols, values, 30, 2, 5.0)
+        assert_agree(actual, expected)
+
+
 def test_residual_rows_use_the_baselines():
     t = trainset()
     bu, bi = np.arange(4.0), np.arange(3.0) / 10

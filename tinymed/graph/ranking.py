@@ -23,6 +23,16 @@ by good hubs: :math:`a = A^\top h`, :math:`h = A a`, each rescaled so its larges
 reference implementation; networkx's ``hits`` asks ARPACK for the same leading singular
 vectors of :math:`A`). With ``normalized=True`` both are finally scaled to sum to 1.
 
+Hubs and authorities are unique only when the largest singular value :math:`\sigma_1` of
+:math:`A` is simple. When it is repeated -- every undirected bipartite graph (a star, a
+tree, a drug-disease graph without drug-drug edges) has :math:`A` with eigenvalues
+:math:`\pm\sigma_1`, and two separate components can tie -- every vector of that singular
+subspace solves the equations. The power iteration then returns the part of its start
+vector (``nstart``, uniform by default) that lies in the subspace, deterministically;
+ARPACK returns some other vector of it, so tinymed and ``networkx.hits`` may both be right
+and still differ. On an undirected graph :math:`A = A^\top`, and hubs are sure to equal
+authorities only when :math:`\sigma_1` is simple.
+
 Unlike networkx, a key of ``personalization``, ``nstart`` or ``dangling`` that is not a
 node of the graph is an error rather than silently ignored, and so are negative weights.
 """
@@ -51,12 +61,19 @@ def graph_adjacency(G, weight="weight"):
     elif hasattr(G, "edges") and hasattr(G, "is_directed") and hasattr(G, "nodes"):  # networkx
         nodelist = list(G)
         index = {n: k for k, n in enumerate(nodelist)}
-        rows, cols, vals = [], [], []
-        for u, v, data in G.edges(data=True):
-            w = 1.0 if weight is None else float(data.get(weight, 1.0))
-            rows.append(index[u]), cols.append(index[v]), vals.append(w)
-            if not G.is_directed() and u != v:
-                rows.append(index[v]), cols.append(index[u]), vals.append(w)
+        m = G.number_of_edges()
+        rows, cols, vals = np.empty(m, np.int64), np.empty(m, np.int64), np.ones(m)
+        # one pass over the edges into preallocated arrays: the Python loop is the cost here
+        if weight is None:
+            for k, (u, v) in enumerate(G.edges()):
+                rows[k], cols[k] = index[u], index[v]
+        else:
+            for k, (u, v, w) in enumerate(G.edges(data=weight, default=1.0)):
+                rows[k], cols[k], vals[k] = index[u], index[v], w
+        if not G.is_directed():  # an undirected edge goes both ways, a self-loop once
+            other = rows != cols
+            rows, cols, vals = (np.concatenate((rows, cols[other])), np.concatenate((cols, rows[other])),
+                                np.concatenate((vals, vals[other])))
         A = CSRMatrix.from_coo(rows, cols, vals, (len(nodelist), len(nodelist)))
     else:
         raise TypeError(f"expected a tinymed.graph.KnowledgeGraph or a networkx graph, got {type(G).__name__}")

@@ -13,26 +13,30 @@ Article 002's snippet S5 runs with only its import line changed::
     accuracy.rmse(predictions)
 
 Modules: :mod:`.dataset` (Reader, Dataset, Trainset, the matrix R), :mod:`.similarities`,
-:mod:`.knn`, :mod:`.baseline`, :mod:`.matrix_factorization`, :mod:`.content` (content-based
-and hybrid), :mod:`.accuracy`, :mod:`.model_selection`, :mod:`.data` (synthetic
-patient-treatment responses).
+:mod:`.knn`, :mod:`.baseline`, :mod:`.matrix_factorization`, :mod:`.bpmf` (Bayesian matrix
+factorisation), :mod:`.content` (content-based and hybrid), :mod:`.accuracy`,
+:mod:`.model_selection`, :mod:`.data` (synthetic patient-treatment responses),
+:mod:`.movielens` (MovieLens-100k from your own copy).
 """
 
 from . import accuracy, model_selection, similarities
 from .algo_base import AlgoBase
 from .baseline import BaselineOnly
+from .bpmf import BPMF
 from .content import ArticleHybrid, ContentBased, WeightedHybrid, article_hybrid
 from .data import TreatmentResponses, make_treatment_responses
 from .dataset import Columns, Dataset, Reader, Trainset
 from .knn import KNNBaseline, KNNBasic, KNNWithMeans
 from .matrix_factorization import SVD, MeanFilledSVD
+from .movielens import find_movielens_100k, load_movielens_100k
 from .predictions import Prediction, PredictionImpossible
 from .similarities import article_euclidean, feature_similarity
 from .sparse import CSRMatrix
 
 __all__ = [
-    "accuracy", "model_selection", "similarities", "AlgoBase", "BaselineOnly", "ArticleHybrid",
+    "accuracy", "model_selection", "similarities", "AlgoBase", "BaselineOnly", "BPMF", "ArticleHybrid",
     "ContentBased", "WeightedHybrid", "article_hybrid", "TreatmentResponses", "make_treatment_responses",
     "Columns", "Dataset", "Reader", "Trainset", "KNNBaseline", "KNNBasic", "KNNWithMeans", "SVD", "MeanFilledSVD",
     "Prediction", "PredictionImpossible", "article_euclidean", "feature_similarity", "CSRMatrix",
+    "load_movielens_100k", "find_movielens_100k",
 ]

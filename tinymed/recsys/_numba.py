@@ -1,17 +1,19 @@
-"""Numba loops for the recommender: pairwise similarities, baseline SGD, SVD by SGD.
+"""Numba loops for the recommender: pairwise similarities, baseline SGD, SVD by SGD, BPMF draws.
 
 Each mirrors a readable NumPy/Python version and gives the same numbers:
 
-* :func:`pairwise_similarity` -- :func:`tinymed.recsys.similarities.pairwise_similarity_reference`
-* :func:`baseline_sgd`        -- :func:`tinymed.recsys.baseline.baseline_sgd_reference`
-* :func:`svd_sgd`             -- :func:`tinymed.recsys.matrix_factorization.svd_sgd_reference`
+* :func:`similarity_rows` (+ :func:`mirror_upper_triangle`) --
+  :func:`tinymed.recsys.similarities.pairwise_similarity_reference`
+* :func:`baseline_sgd`     -- :func:`tinymed.recsys.baseline.baseline_sgd_reference`
+* :func:`svd_sgd`          -- :func:`tinymed.recsys.matrix_factorization.svd_sgd_reference`
+* :func:`bpmf_sample_rows` -- :func:`tinymed.recsys.bpmf.sample_rows_reference`
 
 ``NUMBA_DISABLE_JIT=1`` runs them as plain Python to step through in a debugger.
 No ``fastmath``: the SGD sweeps must round exactly as the reference does.
 """
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 COSINE, MSD, PEARSON, PEARSON_BASELINE, ARTICLE_EUCLIDEAN = range(5)  # SIMILARITIES' order
 
@@ -44,56 +46,78 @@ def _finish(kind, n, s_ab, s_aa, s_bb, s_a, s_b, d2, min_support, shrinkage):
     return 1.0 - np.sqrt(d2) / norms
 
 
-@njit(cache=True, parallel=True)
-def pairwise_similarity(kind, indptr, indices, values, col_indptr, col_rows, col_values, min_support, shrinkage):
-    """``(n_x, n_x)`` similarities of the CSR rows; ``kind`` indexes SIMILARITIES.
+N_SUMS = 8  # per pair: n, S_ab, S_aa, S_bb, S_a, S_b, D, (padding: one 64-byte cache line)
 
-    ``col_*`` are the same entries by column (CSC), rows ascending within a column. Row
-    ``t`` and row ``n_x - 1 - t`` go to the same parallel task, so every task compares about
-    ``n_x`` pairs although each row only compares with the rows after it.
+
+@njit(cache=True, nogil=True)
+def similarity_rows(kind, indptr, indices, values, col_indptr, col_rows, col_values, col_position, min_support,
+                    shrinkage, first, last, sim):
+    """The upper triangle of rows ``t`` and ``n_x - 1 - t`` for ``first <= t < last`` (one task).
+
+    ``kind`` indexes SIMILARITIES; ``col_*`` are the same entries by column (CSC), rows
+    ascending within a column, and ``col_position[p]`` is where CSR entry ``p`` sits in
+    them. Row ``a`` is compared with the rows after it only; pairing row ``t`` with row
+    ``n_x - 1 - t`` makes every task about as long. ``nogil``: tasks run on threads at once,
+    each writing its own rows of ``sim``; :func:`mirror_upper_triangle` then fills the rest.
     """
     n_x = len(indptr) - 1
-    sim = np.zeros((n_x, n_x))
-    for t in prange((n_x + 1) // 2):
-        sums = np.zeros((7, n_x))  # per later row b: n, S_ab, S_aa, S_bb, S_a, S_b, D
-        _upper_row(kind, indptr, indices, values, col_indptr, col_rows, col_values, t, min_support, shrinkage,
-                   sums, sim)
+    sums = np.zeros((n_x, N_SUMS))  # the sums of row a with every later row b
+    touched = np.empty(n_x, dtype=np.int64)
+    for t in range(first, last):
+        _upper_row(kind, indptr, indices, values, col_indptr, col_rows, col_values, col_position, t,
+                   min_support, shrinkage, sums, touched, sim)
         if n_x - 1 - t != t:
-            _upper_row(kind, indptr, indices, values, col_indptr, col_rows, col_values, n_x - 1 - t, min_support,
-                       shrinkage, sums, sim)
-    return sim
+            _upper_row(kind, indptr, indices, values, col_indptr, col_rows, col_values, col_position,
+                       n_x - 1 - t, min_support, shrinkage, sums, touched, sim)
 
 
 @njit(cache=True)
-def _upper_row(kind, indptr, indices, values, col_indptr, col_rows, col_values, a, min_support, shrinkage,
-               sums, sim):
-    """``sim[a, b]`` and ``sim[b, a]`` for every ``b > a``; ``sim[a, a] = 1``.
+def mirror_upper_triangle(sim):
+    """``sim[b, a] = sim[a, b]`` for ``b > a``, tile by tile: writing a column of a large
+    matrix one element at a time would miss the cache on every element."""
+    n, tile = len(sim), 64
+    n_tiles = (n + tile - 1) // tile
+    for ta in range(n_tiles):
+        for tb in range(ta, n_tiles):
+            for a in range(ta * tile, min(n, (ta + 1) * tile)):
+                for b in range(max(a + 1, tb * tile), min(n, (tb + 1) * tile)):
+                    sim[b, a] = sim[a, b]
+
+
+@njit(cache=True)
+def _upper_row(kind, indptr, indices, values, col_indptr, col_rows, col_values, col_position, a, min_support,
+               shrinkage, sums, touched, sim):
+    """``sim[a, b]`` for every ``b > a``, and ``sim[a, a] = 1``.
 
     For each column y of row a, in increasing order, and each later row b with a value in
     y: add to b's sums. Every pair's sums are so added in column order, as Surprise adds
-    them, and only over the columns the two rows share.
+    them, and only over the columns the two rows share. Pairs sharing no column keep the
+    0 they were given; the rows touched are remembered, finished, and their sums cleared.
     """
-    n, s_ab, s_aa, s_bb, s_a, s_b, d2 = sums[0], sums[1], sums[2], sums[3], sums[4], sums[5], sums[6]
+    n_touched = 0
     for p in range(indptr[a], indptr[a + 1]):
-        y, ra = indices[p], values[p]
-        lo, hi = col_indptr[y], col_indptr[y + 1]
-        for q in range(lo + np.searchsorted(col_rows[lo:hi], a, side="right"), hi):
+        ra = values[p]
+        for q in range(col_position[p] + 1, col_indptr[indices[p] + 1]):  # rows b > a in column y
             b, rb = col_rows[q], col_values[q]
-            n[b] += 1.0
-            s_ab[b] += ra * rb
-            s_aa[b] += ra * ra
-            s_bb[b] += rb * rb
-            s_a[b] += ra
-            s_b[b] += rb
+            if sums[b, 0] == 0.0:
+                touched[n_touched] = b
+                n_touched += 1
             d = ra - rb
-            d2[b] += d * d
+            sums[b, 0] += 1.0
+            sums[b, 1] += ra * rb
+            sums[b, 2] += ra * ra
+            sums[b, 3] += rb * rb
+            sums[b, 4] += ra
+            sums[b, 5] += rb
+            sums[b, 6] += d * d
     sim[a, a] = 1.0
-    for b in range(a + 1, len(indptr) - 1):
-        s = _finish(kind, int(n[b]), s_ab[b], s_aa[b], s_bb[b], s_a[b], s_b[b], d2[b], min_support, shrinkage)
-        sim[a, b] = s
-        sim[b, a] = s
-        for k in range(7):
-            sums[k, b] = 0.0
+    for k in range(n_touched):
+        b = touched[k]
+        value = _finish(kind, int(sums[b, 0]), sums[b, 1], sums[b, 2], sums[b, 3], sums[b, 4], sums[b, 5],
+                        sums[b, 6], min_support, shrinkage)
+        sim[a, b] = value  # the lower triangle is mirrored at the end
+        for j in range(N_SUMS):
+            sums[b, j] = 0.0
 
 
 @njit(cache=True)
@@ -128,3 +152,56 @@ def svd_sgd(users, items, ratings, global_mean, bu, bi, pu, qi, n_epochs, biased
                 qif = qi[i, f]
                 pu[u, f] += lr_pu * (err * qif - reg_pu * puf)
                 qi[i, f] += lr_qi * (err * puf - reg_qi * qif)
+
+
+@njit(cache=True)
+def bpmf_sample_rows(indptr, columns, values, other, precision, precision_mean, alpha, noise, out):
+    """BPMF's draw of every row given the other side, in place (bpmf.sample_rows_reference).
+
+    Per row: accumulate the precision and the right-hand side, factor the precision
+    ``L L^T`` (Cholesky), then ``out[a] = L^-T (L^-1 rhs + noise[a])``. The rows are
+    independent, but one pass over MovieLens-100k takes about 10 ms: threads do not pay.
+    """
+    k = out.shape[1]
+    for a in range(len(out)):
+        L = precision.copy()
+        rhs = precision_mean.copy()
+        for p in range(indptr[a], indptr[a + 1]):
+            o = other[columns[p]]
+            v = values[p]
+            for s in range(k):
+                rhs[s] += alpha * v * o[s]
+                for t in range(s + 1):
+                    L[s, t] += alpha * o[s] * o[t]
+        _cholesky_lower(L)
+        for s in range(k):  # forward substitution: L y = rhs
+            y = rhs[s]
+            for t in range(s):
+                y -= L[s, t] * rhs[t]
+            rhs[s] = y / L[s, s]
+        for s in range(k):
+            rhs[s] += noise[a, s]
+        for s in range(k - 1, -1, -1):  # back substitution: L^T x = y + z
+            x = rhs[s]
+            for t in range(s + 1, k):
+                x -= L[t, s] * rhs[t]
+            rhs[s] = x / L[s, s]
+        for s in range(k):
+            out[a, s] = rhs[s]
+
+
+@njit(cache=True)
+def _cholesky_lower(A):
+    """In place: the lower triangle of ``A`` becomes ``L`` with ``L L^T = A`` (A symmetric
+    positive definite, only its lower triangle read)."""
+    k = A.shape[0]
+    for j in range(k):
+        d = A[j, j]
+        for t in range(j):
+            d -= A[j, t] * A[j, t]
+        A[j, j] = np.sqrt(d)
+        for s in range(j + 1, k):
+            x = A[s, j]
+            for t in range(j):
+                x -= A[s, t] * A[j, t]
+            A[s, j] = x / A[j, j]

@@ -31,7 +31,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .algo_base import UNKNOWN_REASON, AlgoBase, known
+from .algo_base import AlgoBase, cold_start_reason, known
 from .predictions import Prediction, PredictionImpossible
 from .similarities import feature_similarity
 
@@ -85,7 +85,7 @@ class ContentBased(AlgoBase):
     def estimate(self, u, i):
         user_known, item_known = known(self.trainset, u, i)
         if not user_known:
-            raise PredictionImpossible(UNKNOWN_REASON)
+            raise PredictionImpossible(cold_start_reason(user_known, item_known, "the global mean"))
         if self._raw_iid is not None:
             row = self._row.get(self._raw_iid)
         else:
@@ -158,7 +158,7 @@ class ArticleHybrid(AlgoBase):
 
     def estimate(self, u, i):
         if not self.trainset.knows_user(u):
-            raise PredictionImpossible(UNKNOWN_REASON)
+            raise PredictionImpossible(cold_start_reason(False, known(self.trainset, u, i)[1], "the global mean"))
         _, ratings_u = self.trainset.user_ratings(u)
         w_u, r_uv = article_hybrid(ratings_u, 1.0)
         return r_uv, {"w_u": w_u}
@@ -170,7 +170,9 @@ class WeightedHybrid(AlgoBase):
     A component that cannot predict a pair (``was_impossible``) drops out of that pair's
     blend and the remaining weights are renormalised; if all drop out the blend of their
     fallbacks is returned, marked impossible. ``weights`` default to equal;
-    :meth:`set_weights` changes them without refitting.
+    :meth:`set_weights` changes them without refitting, and without predicting again: the
+    components' estimates of each (user, item) pair are kept until the next ``fit``, so
+    trying many weights on a validation set costs one pass of the components.
     """
 
     def __init__(self, algorithms, weights=None):
@@ -192,13 +194,23 @@ class WeightedHybrid(AlgoBase):
         super().fit(trainset)
         for algo in self.algorithms:
             algo.fit(trainset)
+        self._components = {}
         return self
+
+    def component_estimates(self, uid, iid):
+        """``(estimates, usable)``: each component's unclipped estimate of the pair, and
+        whether it could make one; computed once per pair after ``fit``."""
+        self._check_fitted("component_estimates")
+        key = (uid, iid)
+        if key not in self._components:
+            parts = [a.predict(uid, iid, clip=False) for a in self.algorithms]
+            self._components[key] = (np.array([p.est for p in parts]),
+                                     np.array([not p.details.get("was_impossible", False) for p in parts]))
+        return self._components[key]
 
     def predict(self, uid, iid, r_ui=None, clip=True, verbose=False):
         self._check_fitted("predict")
-        parts = [a.predict(uid, iid, r_ui, clip=False) for a in self.algorithms]
-        usable = np.array([not p.details.get("was_impossible", False) for p in parts])
-        ests = np.array([p.est for p in parts])
+        ests, usable = self.component_estimates(uid, iid)
         w = self.weights * usable if (usable & (self.weights > 0)).any() else self.weights
         est = float(np.sum(w * ests) / np.sum(w))
         details = {"was_impossible": not (usable & (self.weights > 0)).any(), "components": ests.tolist()}

@@ -27,12 +27,13 @@ number or lies outside ``rating_scale``, and a (user, item) pair given twice rai
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Mapping
 
 import numpy as np
 
 from .sparse import CSRMatrix
+
+_INTEGERS = (int, np.integer)  # concrete types: an isinstance check against an ABC is slow per prediction
 
 
 class Reader:
@@ -125,6 +126,18 @@ class Dataset:
         sequence of rows ``(user, item, rating)``.
         """
         return cls(_rows_of_table(df), reader)
+
+    @classmethod
+    def load_builtin(cls, name="ml-100k", prompt=True):
+        """Surprise's built-in data sets: only ``'ml-100k'``, and only from a copy already on
+        this machine (:func:`tinymed.recsys.load_movielens_100k`); tinymed downloads nothing,
+        so ``prompt`` is accepted and ignored."""
+        if name != "ml-100k":
+            raise ValueError(f"Dataset.load_builtin: only 'ml-100k' is available (read from your own copy), "
+                             f"got {name!r}")
+        from .movielens import load_movielens_100k
+
+        return load_movielens_100k()
 
     @classmethod
     def load_from_triples(cls, triples, reader):
@@ -252,11 +265,11 @@ class Trainset:
     # ----- ids -----------------------------------------------------------------------------
     def knows_user(self, uid):
         """Whether inner id ``uid`` is a user of this trainset."""
-        return isinstance(uid, numbers.Integral) and 0 <= uid < self.n_users
+        return isinstance(uid, _INTEGERS) and 0 <= uid < self.n_users
 
     def knows_item(self, iid):
         """Whether inner id ``iid`` is an item of this trainset."""
-        return isinstance(iid, numbers.Integral) and 0 <= iid < self.n_items
+        return isinstance(iid, _INTEGERS) and 0 <= iid < self.n_items
 
     def to_inner_uid(self, ruid):
         try:

@@ -20,9 +20,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from .algo_base import UNKNOWN_REASON, AlgoBase, baseline_cold_start_details, known
+from .algo_base import AlgoBase, baseline_cold_start_details, cold_start_reason, known
 from .predictions import PredictionImpossible
 from .similarities import validate_sim_options
+
+
+def unknown_pair(trainset, u, i):
+    """Raise PredictionImpossible (predict() then gives the global mean, as Surprise does, and
+    says so) when the user or the item is not in the trainset."""
+    user_known, item_known = known(trainset, u, i)
+    if not (user_known and item_known):
+        raise PredictionImpossible(cold_start_reason(user_known, item_known, "the global mean"))
 
 
 class SymmetricAlgo(AlgoBase):
@@ -77,8 +85,7 @@ class KNNBasic(SymmetricAlgo):
     """Similarity-weighted average of the neighbours' ratings."""
 
     def estimate(self, u, i):
-        if not all(known(self.trainset, u, i)):
-            raise PredictionImpossible(UNKNOWN_REASON)
+        unknown_pair(self.trainset, u, i)
         x, y = self.switch(u, i)
         _, sims, rs = self.neighbours(x, y)
         if len(sims) < self.min_k or len(sims) == 0:
@@ -95,8 +102,7 @@ class KNNWithMeans(SymmetricAlgo):
         return self
 
     def estimate(self, u, i):
-        if not all(known(self.trainset, u, i)):
-            raise PredictionImpossible(UNKNOWN_REASON)
+        unknown_pair(self.trainset, u, i)
         x, y = self.switch(u, i)
         nbs, sims, rs = self.neighbours(x, y)
         est = self.means[x]

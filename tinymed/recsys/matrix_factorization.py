@@ -92,7 +92,7 @@ class SVD(AlgoBase):
         user_known, item_known = known(self.trainset, u, i)
         if not self.biased:
             if not (user_known and item_known):
-                raise PredictionImpossible("User and/or item is unknown.")
+                raise PredictionImpossible(cold_start_reason(user_known, item_known, "the global mean"))
             return float(np.dot(self.qi[i], self.pu[u]))
         est = self.trainset.global_mean
         if user_known:

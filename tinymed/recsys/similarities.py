@@ -26,10 +26,10 @@ As in Surprise: pairs with fewer than ``min_support`` common ratings get 0, the 
 is 1, and a zero denominator gives 0. Every matrix is symmetric.
 
 Two implementations with one signature: :func:`pairwise_similarity_reference` (dense NumPy
-matrix products -- read this one) and ``tinymed.recsys._numba.pairwise_similarity`` (for
-each row, walk its columns and add to the sums of every later row sharing them; in
-parallel over rows; the fast path). :func:`pairwise_similarity`
-picks by the active backend.
+matrix products -- read this one) and ``tinymed.recsys._numba.similarity_rows`` (for
+each row, walk its columns and add to the sums of every later row sharing them; groups
+of rows run on threads at once; the fast path, and it never holds a dense copy of the
+rows). :func:`pairwise_similarity` picks by the active backend.
 """
 
 from __future__ import annotations
@@ -73,7 +73,8 @@ def rows_for_similarity(trainset, user_based=True, baselines=None):
         # same grouping as Surprise: r - ((mu + b_y) + b_x)
         bx, by = (bu, bi) if user_based else (bi, bu)
         values = values - ((trainset.global_mean + by[y]) + bx[x])
-    order = np.lexsort((y, x))
+    n_y = trainset.n_items if user_based else trainset.n_users
+    order = np.argsort(x * n_y + y)  # by row, then column (the pairs are distinct)
     indptr = np.concatenate(([0], np.cumsum(np.bincount(x, minlength=n_x))))
     return indptr, y[order], values[order]
 
@@ -95,16 +96,45 @@ def pairwise_similarity(name, indptr, indices, values, n_y, min_support=1, shrin
     if name not in SIMILARITIES:
         raise ValueError(f"pairwise_similarity: unknown similarity {name!r}; expected one of {', '.join(SIMILARITIES)}")
     if backend.current() == "numba":
-        from . import _numba
-
-        indptr, indices = np.asarray(indptr, np.int64), np.asarray(indices, np.int64)
-        values = np.asarray(values, np.float64)
-        rows = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))
-        by_column = np.lexsort((rows, indices))
-        col_indptr = np.concatenate(([0], np.cumsum(np.bincount(indices, minlength=n_y))))
-        return _numba.pairwise_similarity(SIMILARITIES.index(name), indptr, indices, values, col_indptr,
-                                          rows[by_column], values[by_column], int(min_support), float(shrinkage))
+        return _pairwise_similarity_numba(name, indptr, indices, values, n_y, min_support, shrinkage)
     return pairwise_similarity_reference(name, indptr, indices, values, n_y, min_support, shrinkage)
+
+
+def _pairwise_similarity_numba(name, indptr, indices, values, n_y, min_support, shrinkage):
+    """The numba kernel, on ``numba.get_num_threads()`` threads at once (it releases the GIL).
+
+    Its inputs: the rows by column too (CSC), and where each entry sits there. Threads over
+    a ``nogil`` kernel rather than ``prange``: the same speed-up, and the first call (a
+    lesson's, or CI's, with no cached machine code yet) compiles in about 2 s instead of 6.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    import numba
+
+    from . import _numba
+
+    indptr, indices = np.asarray(indptr, np.int64), np.asarray(indices, np.int64)
+    values = np.asarray(values, np.float64)
+    n_x = len(indptr) - 1
+    rows = np.repeat(np.arange(n_x), np.diff(indptr))
+    by_column = np.argsort(indices * n_x + rows)  # by column, then row (the pairs are distinct)
+    col_position = np.empty_like(by_column)
+    col_position[by_column] = np.arange(len(by_column))
+    col_indptr = np.concatenate(([0], np.cumsum(np.bincount(indices, minlength=n_y))))
+    args = (SIMILARITIES.index(name), indptr, indices, values, col_indptr, rows[by_column], values[by_column],
+            col_position, int(min_support), float(shrinkage))
+    sim = np.zeros((n_x, n_x))
+    n_threads, n_pairs = numba.get_num_threads(), (n_x + 1) // 2
+    # a few tasks per thread even out the load; each task holds (n_x, 8) sums
+    n_tasks = max(1, min(n_pairs, 4 * n_threads if n_x >= 64 else 1))
+    bounds = [k * n_pairs // n_tasks for k in range(n_tasks + 1)]
+    if n_tasks == 1:
+        _numba.similarity_rows(*args, 0, n_pairs, sim)
+    else:
+        with ThreadPoolExecutor(max_workers=n_threads) as pool:
+            list(pool.map(lambda k: _numba.similarity_rows(*args, bounds[k], bounds[k + 1], sim), range(n_tasks)))
+    _numba.mirror_upper_triangle(sim)
+    return sim
 
 
 def pairwise_similarity_reference(name, indptr, indices, values, n_y, min_support=1, shrinkage=100):

@@ -33,6 +33,7 @@ class CSRMatrix:
         if self.indices.shape != self.data.shape or self.indptr[-1] != len(self.data):
             raise ValueError(f"CSRMatrix: indices {self.indices.shape} and data {self.data.shape} must "
                              f"both hold indptr[-1] = {self.indptr[-1]} entries")
+        self._rows = None
 
     @classmethod
     def from_coo(cls, rows, cols, values, shape, sum_duplicates=True):
@@ -76,8 +77,10 @@ class CSRMatrix:
         return self.indices[lo:hi], self.data[lo:hi]
 
     def row_of_entries(self):
-        """The row index of every stored entry, ``(nnz,)`` (the COO row array)."""
-        return np.repeat(np.arange(self.shape[0]), np.diff(self.indptr))
+        """The row index of every stored entry, ``(nnz,)`` (the COO row array); computed once."""
+        if self._rows is None:
+            self._rows = np.repeat(np.arange(self.shape[0]), np.diff(self.indptr))
+        return self._rows
 
     def toarray(self, fill=0.0):
         """Dense ``(n_rows, n_cols)`` array; entries not stored are ``fill`` (e.g. ``np.nan``)."""
