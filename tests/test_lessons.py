@@ -327,7 +327,7 @@ def test_lessons_ship_in_the_wheel(tmp_path):
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(REPO / name, source / name)
     build = subprocess.run([sys.executable, "-m", "pip", "install", str(source), "--target", str(target),
-                            "--no-deps", "--no-build-isolation", "--quiet"], capture_output=True, text=True, timeout=300)
+                            "--no-deps", "--quiet"], capture_output=True, text=True, timeout=300)
     assert build.returncode == 0, build.stdout + build.stderr
     listed = subprocess.run([sys.executable, "-m", "tinymed.cli", "lessons"], capture_output=True, text=True,
                             cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(target)}, timeout=120)
