@@ -66,6 +66,24 @@ def _state_products(delta, h0, h):
     return total
 
 
+_WORKSPACE = {}
+
+
+def _workspace(name, shape, dtype):
+    """A scratch array for a backward pass, kept between calls of the same shape.
+
+    The per-step gradients (T, N, 4H for the LSTM) are megabytes that never leave the
+    kernel; a fresh array costs a page fault per 4 KB the first time each page is written,
+    which at benchmark sizes took as long as the arithmetic.  One array per name is kept.
+    """
+    key = (name, shape, np.dtype(dtype))
+    if key not in _WORKSPACE:
+        for old in [k for k in _WORKSPACE if k[0] == name]:
+            del _WORKSPACE[old]
+        _WORKSPACE[key] = np.empty(shape, dtype=dtype)
+    return _WORKSPACE[key]
+
+
 @njit(cache=True, inline="always")
 def _sigmoid(x, one):
     """σ(x) = 1/(1 + e^{-x}).
@@ -121,7 +139,7 @@ def rnn_tanh_forward(x, h0, W, U, b):
 
 def rnn_tanh_backward(dh, x, h0, W, U, h):
     dh, x, h0, W, U, h = _c(dh), _c(x), _c(h0), _c(W), _c(U), _c(h)
-    delta = np.empty_like(h)
+    delta = _workspace("rnn_delta", h.shape, h.dtype)
     carry = np.zeros(h0.shape, dtype=h.dtype)
     for t in range(h.shape[0] - 1, -1, -1):
         _rnn_step_grad(dh[t], carry, h[t], delta[t])
@@ -188,17 +206,18 @@ def _lstm_output(gates_t, h_t):
 def _lstm_step_grad(dh_t, dc_t, h_carry, c_carry, gates_t, c_prev, delta_t):
     """Pre-activation gradients of one step; ``c_carry`` becomes the gradient passed to c_{t-1}."""
     hidden = dh_t.shape[1]
+    one = gates_t.dtype.type(1)  # a literal 1 would promote float32 arithmetic to float64
     for n in range(dh_t.shape[0]):
         for j in range(hidden):
             i, f = gates_t[n, j], gates_t[n, hidden + j]
             g, o = gates_t[n, 2 * hidden + j], gates_t[n, 3 * hidden + j]
             tanh_c = gates_t[n, 4 * hidden + j]
             h_bar = dh_t[n, j] + h_carry[n, j]
-            c_bar = dc_t[n, j] + c_carry[n, j] + h_bar * o * (1 - tanh_c * tanh_c)
-            delta_t[n, j] = c_bar * g * i * (1 - i)
-            delta_t[n, hidden + j] = c_bar * c_prev[n, j] * f * (1 - f)
-            delta_t[n, 2 * hidden + j] = c_bar * i * (1 - g * g)
-            delta_t[n, 3 * hidden + j] = h_bar * tanh_c * o * (1 - o)
+            c_bar = dc_t[n, j] + c_carry[n, j] + h_bar * o * (one - tanh_c * tanh_c)
+            delta_t[n, j] = c_bar * g * i * (one - i)
+            delta_t[n, hidden + j] = c_bar * c_prev[n, j] * f * (one - f)
+            delta_t[n, 2 * hidden + j] = c_bar * i * (one - g * g)
+            delta_t[n, 3 * hidden + j] = h_bar * tanh_c * o * (one - o)
             c_carry[n, j] = c_bar * f
 
 
@@ -227,7 +246,7 @@ def lstm_forward(x, h0, c0, w_ih, w_hh, b):
 def lstm_backward(dh, dc, x, h0, c0, w_ih, w_hh, h, c, gates):
     dh, dc, x, h0, c0 = _c(dh), _c(dc), _c(x), _c(h0), _c(c0)
     w_ih, w_hh, h, c, gates = _c(w_ih), _c(w_hh), _c(h), _c(c), _c(gates)
-    delta = np.empty((h.shape[0], h.shape[1], 4 * h.shape[2]), dtype=h.dtype)
+    delta = _workspace("lstm_delta", (h.shape[0], h.shape[1], 4 * h.shape[2]), h.dtype)
     h_carry = np.zeros(h0.shape, dtype=h.dtype)
     c_carry = np.zeros(h0.shape, dtype=h.dtype)
     for t in range(h.shape[0] - 1, -1, -1):
@@ -296,8 +315,8 @@ def gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh):
 def gru_backward(dh, x, h0, w_ih, w_hh, h, gates):
     dh, x, h0, w_ih, w_hh, h, gates = _c(dh), _c(x), _c(h0), _c(w_ih), _c(w_hh), _c(h), _c(gates)
     steps, batch, hidden = h.shape
-    delta_in = np.empty((steps, batch, 3 * hidden), dtype=h.dtype)
-    delta_hid = np.empty_like(delta_in)
+    delta_in = _workspace("gru_delta_in", (steps, batch, 3 * hidden), h.dtype)
+    delta_hid = _workspace("gru_delta_hid", (steps, batch, 3 * hidden), h.dtype)
     carry = np.zeros(h0.shape, dtype=h.dtype)
     through_w = np.empty_like(carry)
     for t in range(steps - 1, -1, -1):
