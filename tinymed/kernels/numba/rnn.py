@@ -119,9 +119,10 @@ def _rnn_step(wh, h_t):
 @njit(cache=True)
 def _rnn_step_grad(dh_t, carry, h_t, delta_t):
     """delta_t = (dh_t + W^T delta_{t+1}) * (1 - h_t^2)."""
+    one = h_t.dtype.type(1)  # a literal 1 would promote float32 arithmetic to float64
     for n in range(h_t.shape[0]):
         for j in range(h_t.shape[1]):
-            delta_t[n, j] = (dh_t[n, j] + carry[n, j]) * (1 - h_t[n, j] * h_t[n, j])
+            delta_t[n, j] = (dh_t[n, j] + carry[n, j]) * (one - h_t[n, j] * h_t[n, j])
 
 
 def rnn_tanh_forward(x, h0, W, U, b):
@@ -271,7 +272,7 @@ def _gru_step(a, b_hh, h_prev, h_t, gates_t):
             z = _sigmoid(gates_t[n, hidden + j] + a[n, hidden + j] + b_hh[hidden + j], one)
             hn = a[n, 2 * hidden + j] + b_hh[2 * hidden + j]
             cand = _tanh(gates_t[n, 2 * hidden + j] + r * hn, one, two)
-            h_t[n, j] = (1 - z) * cand + z * h_prev[n, j]
+            h_t[n, j] = (one - z) * cand + z * h_prev[n, j]
             gates_t[n, j] = r
             gates_t[n, hidden + j] = z
             gates_t[n, 2 * hidden + j] = cand
@@ -282,14 +283,15 @@ def _gru_step(a, b_hh, h_prev, h_t, gates_t):
 def _gru_step_grad(dh_t, carry, gates_t, h_prev, delta_in_t, delta_hid_t):
     """Pre-activation gradients of one step; ``carry`` becomes the direct part h̄_t z of h̄_{t-1}."""
     hidden = dh_t.shape[1]
+    one = gates_t.dtype.type(1)
     for n in range(dh_t.shape[0]):
         for j in range(hidden):
             r, z = gates_t[n, j], gates_t[n, hidden + j]
             cand, hn = gates_t[n, 2 * hidden + j], gates_t[n, 3 * hidden + j]
             h_bar = dh_t[n, j] + carry[n, j]
-            dn = h_bar * (1 - z) * (1 - cand * cand)
-            dz = h_bar * (h_prev[n, j] - cand) * z * (1 - z)
-            dr = dn * hn * r * (1 - r)
+            dn = h_bar * (one - z) * (one - cand * cand)
+            dz = h_bar * (h_prev[n, j] - cand) * z * (one - z)
+            dr = dn * hn * r * (one - r)
             delta_in_t[n, j] = delta_hid_t[n, j] = dr
             delta_in_t[n, hidden + j] = delta_hid_t[n, hidden + j] = dz
             delta_in_t[n, 2 * hidden + j] = dn
