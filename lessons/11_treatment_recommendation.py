@@ -109,8 +109,7 @@ shown = R[busiest]
 sims = {name: similarity_matrix(trainset, name)[np.ix_(busiest, busiest)]
         for name in ("article_euclidean", "msd", "pearson")}
 fig_r, axes = plt.subplots(1, 4, figsize=(17, 4), layout="constrained")
-cmap = plt.get_cmap("viridis").copy()
-cmap.set_bad("lightgrey")
+cmap = plt.get_cmap("viridis").with_extremes(bad="lightgrey")
 image = axes[0].imshow(np.ma.masked_invalid(shown), aspect="auto", cmap=cmap, vmin=1, vmax=5,
                        interpolation="nearest")
 axes[0].set_title(f"R: the {n_show} busiest patients (grey = missing)")
