@@ -47,3 +47,16 @@ def assert_agree(actual, expected, dtype=None):
     expected = tinymed.backend.to_numpy(expected)
     tol = AGREEMENT[np.dtype(dtype or expected.dtype)]
     np.testing.assert_allclose(actual, expected, **tol)
+
+
+def grad_tensor(a):
+    """``a`` on the active backend as a Tensor that requires a gradient."""
+    return tinymed.Tensor(tinymed.backend.asarray(a), requires_grad=True)
+
+
+def assert_gradients(fn, *arrays):
+    """Every gradient of ``fn`` at ``arrays`` matches central differences (gradcheck's tolerance)."""
+    from tinymed.gradcheck import TOLERANCE, check
+
+    report = check(fn, *[grad_tensor(a) for a in arrays])
+    assert report.max_rel_error <= TOLERANCE, str(report)

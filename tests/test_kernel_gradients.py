@@ -10,20 +10,12 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import tinymed.nn.functional as F
-from tinymed import Tensor, backend
-from tinymed.gradcheck import TOLERANCE, check
+from tests.conftest import assert_gradients
 from tinymed.gradcheck_suite import distinct, off_kink, probabilities
 
 seeds = st.integers(0, 2**32 - 1)
 
 
-def _t(a):
-    return Tensor(backend.asarray(a), requires_grad=True)
-
-
-def assert_gradients(fn, *arrays):
-    report = check(fn, *[_t(a) for a in arrays])
-    assert report.max_rel_error <= TOLERANCE, str(report)
 
 
 @st.composite

@@ -68,6 +68,10 @@ class AlgoBase:
         except PredictionImpossible as exc:
             est = self.default_prediction()
             details = {"was_impossible": True, "reason": str(exc)}
+        return self._prediction(uid, iid, r_ui, est, details, clip, verbose)
+
+    def _prediction(self, uid, iid, r_ui, est, details, clip, verbose):
+        """The :class:`Prediction` of an estimate, clipped into the rating scale when ``clip``."""
         est = float(est)
         if clip:
             low, high = self.trainset.rating_scale

@@ -32,7 +32,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from .algo_base import AlgoBase, cold_start_reason, known
-from .predictions import Prediction, PredictionImpossible
+from .predictions import PredictionImpossible
 from .similarities import feature_similarity
 
 
@@ -216,10 +216,4 @@ class WeightedHybrid(AlgoBase):
         details = {"was_impossible": not (usable & (self.weights > 0)).any(), "components": ests.tolist()}
         if details["was_impossible"]:
             details["reason"] = "No component could predict this pair."
-        if clip:
-            low, high = self.trainset.rating_scale
-            est = max(low, min(high, est))
-        prediction = Prediction(uid, iid, r_ui, est, details)
-        if verbose:
-            print(prediction)
-        return prediction
+        return self._prediction(uid, iid, r_ui, est, details, clip, verbose)
