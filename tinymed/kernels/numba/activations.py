@@ -64,26 +64,32 @@ def _elementwise(kernel, *arrays):
 
 
 def relu_forward(x):
+    """y = max(x, 0), elementwise; any shape."""
     return _elementwise(_relu, x)
 
 
 def relu_backward(dy, x):
+    """dx = dy * [x > 0]; dy and x of one shape."""
     return _elementwise(_relu_grad, dy, x)
 
 
 def sigmoid_forward(x):
+    """y = 1 / (1 + e^{-x}), elementwise, never overflowing; any shape."""
     return _elementwise(_sigmoid, x)
 
 
 def sigmoid_backward(dy, y):
+    """dx = dy * y (1 - y), from the forward output y; one shape."""
     return _elementwise(_sigmoid_grad, dy, y)
 
 
 def tanh_forward(x):
+    """y = tanh x, elementwise; any shape."""
     return _elementwise(_tanh, x)
 
 
 def tanh_backward(dy, y):
+    """dx = dy * (1 - y^2), from the forward output y; one shape."""
     return _elementwise(_tanh_grad, dy, y)
 
 
@@ -147,16 +153,20 @@ def _softmax_backward(dy, y, dim, log):
 
 
 def softmax_forward(x, dim):
+    """y_i = e^{x_i - max x} / sum_k e^{x_k - max x} along ``dim``; any shape."""
     return _softmax_forward(x, dim, False)
 
 
 def softmax_backward(dy, y, dim):
+    """dx_i = y_i (dy_i - sum_k dy_k y_k) along ``dim``; dy and y of one shape."""
     return _softmax_backward(dy, y, dim, False)
 
 
 def log_softmax_forward(x, dim):
+    """y_i = x_i - max x - log sum_k e^{x_k - max x} along ``dim``; any shape."""
     return _softmax_forward(x, dim, True)
 
 
 def log_softmax_backward(dy, y, dim):
+    """dx_i = dy_i - e^{y_i} sum_k dy_k along ``dim`` (y is the forward output)."""
     return _softmax_backward(dy, y, dim, True)

@@ -82,6 +82,10 @@ def _rows(a):
 
 
 def scaled_dot_product_attention_forward(q, k, v, bias, scale, keep=None):
+    """O = dropout(softmax(scale Q K^T + bias)) V; returns (O, P) with P the weights before dropout.
+
+    q (..., L, E), k (..., S, E), v (..., S, Ev), bias broadcastable to (..., L, S) or None,
+    keep (..., L, S) dropout mask already scaled by 1/(1-p), or None -> O (..., L, Ev), P (..., L, S)."""
     scores = np.ascontiguousarray(q @ np.swapaxes(k, -1, -2))
     scores *= scale
     if bias is not None:
@@ -93,6 +97,10 @@ def scaled_dot_product_attention_forward(q, k, v, bias, scale, keep=None):
 
 
 def scaled_dot_product_attention_backward(dout, q, k, v, weights, scale, keep=None):
+    """dV = P~^T dO, dP = (dO V^T) * keep, dS = P * (dP - rowsum(dP * P)), dQ = scale dS K, dK = scale dS^T Q.
+
+    Shapes as in :func:`scaled_dot_product_attention_forward`; returns (dq, dk, dv, dscores),
+    dscores (..., L, S) also being the gradient of an additive float mask."""
     used = weights if keep is None else weights * keep
     dv = np.swapaxes(used, -1, -2) @ dout
     dscores = np.ascontiguousarray(dout @ np.swapaxes(v, -1, -2))   # dP, turned into dS in place

@@ -181,6 +181,9 @@ class _Plan:
 
 
 def conv2d_forward(x, w, b, stride, padding, dilation):
+    """y[n, k, i, j] = b[k] + sum_{c,p,q} w[k, c, p, q] xpad[n, c, i sh + p dh, j sw + q dw] (F3 over im2col).
+
+    x (N, C, H, W), w (K, C, KH, KW), b (K,) or None -> y (N, K, OH, OW)."""
     dtype = np.result_type(x, w)
     plan = _Plan(x.shape, w.shape, stride, padding, dilation, dtype)
     n, k = x.shape[0], w.shape[0]
@@ -199,7 +202,7 @@ def conv2d_backward(dy, x, w, stride, padding, dilation, input_grad=True):
     """``(dx, dw, db)``; ``dx`` is None when ``input_grad`` is false (a first layer's input)."""
     dtype = np.result_type(dy, x, w)
     plan = _Plan(x.shape, w.shape, stride, padding, dilation, dtype)
-    n, k = x.shape[0], w.shape[0]
+    k = w.shape[0]
     x = np.ascontiguousarray(x, dtype=dtype)
     dy = np.ascontiguousarray(dy, dtype=dtype)
     wmat_t = w.reshape(k, -1).T.astype(dtype, copy=False)

@@ -104,37 +104,45 @@ def _pointwise_grad(kernel, dout, x, t, reduction):
 
 
 def mse_loss_forward(input, target, reduction="mean"):
+    """L = reduce((input - target)^2); input and target of one shape."""
     return _pointwise(_squared_error, input, target, reduction)
 
 
 def mse_loss_backward(dout, input, target, reduction="mean"):
+    """(d input, d target) = (g, -g) with g = dout * 2 (input - target), divided by the count for 'mean'."""
     d_input = _pointwise_grad(_squared_error_grad, dout, input, target, reduction)
     return d_input, -d_input
 
 
 def binary_cross_entropy_forward(input, target, reduction="mean"):
+    """L = reduce(-[y log p + (1 - y) log(1 - p)]), logs clamped at -100 as PyTorch; p = input in [0, 1]."""
     return _pointwise(_bce, input, target, reduction)
 
 
 def binary_cross_entropy_backward(dout, input, target, reduction="mean"):
+    """d p = dout * (p - y) / max(p (1 - p), 1e-12), divided by the count for 'mean'."""
     return _pointwise_grad(_bce_grad, dout, input, target, reduction)
 
 
 def binary_cross_entropy_with_logits_forward(logits, target, reduction="mean"):
+    """L = reduce(max(z, 0) - z y + log(1 + e^{-|z|})): stable for any logit z."""
     return _pointwise(_bce_logits, logits, target, reduction)
 
 
 def binary_cross_entropy_with_logits_backward(dout, logits, target, reduction="mean"):
+    """d z = dout * (sigmoid(z) - y), divided by the count for 'mean'."""
     return _pointwise_grad(_bce_logits_grad, dout, logits, target, reduction)
 
 
 def cross_entropy_forward(logits, target, reduction="mean"):
+    """L_n = log sum_c e^{z_nc} - z_{n,t_n}; logits (N, C), integer targets (N,) in [0, C)."""
     out = np.empty(logits.shape[0], dtype=logits.dtype)
     _cross_entropy(np.ascontiguousarray(logits), np.ascontiguousarray(target, dtype=np.int64), out)
     return _reduce(out, reduction)
 
 
 def cross_entropy_backward(dout, logits, target, reduction="mean"):
+    """d z_nc = dout * (softmax(z_n)_c - [c = t_n]), divided by N for 'mean'; logits (N, C)."""
     n = logits.shape[0]
     scale = np.broadcast_to(np.asarray(_scale(dout, n, reduction), dtype=logits.dtype), (n,))
     dz = np.empty(logits.shape, dtype=logits.dtype)

@@ -69,6 +69,9 @@ def _affine(param, dim, value, dtype):
 
 
 def layer_norm_forward(x, normalized_shape, weight, bias, eps):
+    """y = gamma (x - mu) / sqrt(var + eps) + beta over the trailing ``normalized_shape`` axes.
+
+    x (..., *normalized_shape); weight, bias of ``normalized_shape`` or None. Returns (y, mean, rstd)."""
     rows, dim = _rows(x, normalized_shape)
     y = np.empty_like(rows)
     mean = np.empty(rows.shape[0], dtype=rows.dtype)
@@ -80,6 +83,9 @@ def layer_norm_forward(x, normalized_shape, weight, bias, eps):
 
 
 def layer_norm_backward(dy, x, normalized_shape, weight, mean, rstd):
+    """With g = dy gamma: dx = rstd (g - mean(g) - x_hat mean(g x_hat)); dgamma = sum dy x_hat, dbeta = sum dy.
+
+    dy and x (..., *normalized_shape); mean and rstd from the forward. Returns (dx, dweight, dbias)."""
     rows, dim = _rows(x, normalized_shape)
     dy_rows, _ = _rows(dy, normalized_shape)
     dx = np.empty_like(rows)
@@ -104,6 +110,9 @@ def _scatter_add_rows(dy, indices, dweight):
 
 
 def embedding_backward(dy, indices, num_embeddings, padding_idx=None):
+    """dW_i = sum of dy_p over positions p with indices_p = i (scatter-add); padding_idx's row gets 0.
+
+    dy (..., D), indices (...) -> dweight (num_embeddings, D)."""
     dim = dy.shape[-1]
     dweight = np.zeros((num_embeddings, dim), dtype=dy.dtype)
     _scatter_add_rows(np.ascontiguousarray(dy).reshape(-1, dim),

@@ -142,6 +142,9 @@ def _out_shape(x_shape, kernel_size, stride, padding):
 
 
 def max_pool2d_forward(x, kernel_size, stride, padding):
+    """F4: y[n, c, o] = max over window(o) of x[n, c, t] (padding is -inf); returns (y, argmax).
+
+    x (N, C, H, W) -> y and argmax (N, C, OH, OW); argmax = p KW + q, the winning tap of the window."""
     shape = _out_shape(x.shape, kernel_size, stride, padding)
     y = np.empty(shape, dtype=x.dtype)
     argmax = np.empty(shape, dtype=np.int64)
@@ -150,6 +153,7 @@ def max_pool2d_forward(x, kernel_size, stride, padding):
 
 
 def max_pool2d_backward(dy, argmax, x_shape, kernel_size, stride, padding):
+    """dx[n, c, t] = sum of dy[n, c, o] over the windows o whose winning tap is t; dy (N, C, OH, OW) -> dx x_shape."""
     dx = np.empty(x_shape, dtype=dy.dtype)
     _max_pool_grad(np.ascontiguousarray(dy), np.ascontiguousarray(argmax), *kernel_size,
                    *stride, *padding, dx)
@@ -157,12 +161,16 @@ def max_pool2d_backward(dy, argmax, x_shape, kernel_size, stride, padding):
 
 
 def avg_pool2d_forward(x, kernel_size, stride, padding, count_include_pad=True):
+    """y[n, c, o] = mean of x[n, c, t] over window(o) (padding counted if ``count_include_pad``).
+
+    x (N, C, H, W) -> y (N, C, OH, OW)."""
     y = np.empty(_out_shape(x.shape, kernel_size, stride, padding), dtype=x.dtype)
     _avg_pool(np.ascontiguousarray(x), *kernel_size, *stride, *padding, bool(count_include_pad), y)
     return y
 
 
 def avg_pool2d_backward(dy, x_shape, kernel_size, stride, padding, count_include_pad=True):
+    """dx[n, c, t] = sum over windows o containing t of dy[n, c, o] / |window(o)|; dy (N, C, OH, OW) -> dx x_shape."""
     dx = np.empty(x_shape, dtype=dy.dtype)
     _avg_pool_grad(np.ascontiguousarray(dy), *kernel_size, *stride, *padding,
                    bool(count_include_pad), dx)

@@ -126,6 +126,9 @@ def _rnn_step_grad(dh_t, carry, h_t, delta_t):
 
 
 def rnn_tanh_forward(x, h0, W, U, b):
+    """F6: h_t = tanh(W h_{t-1} + U x_t + b) for t = 1..T.
+
+    x (T, N, I), h0 (N, H), W (H, H), U (H, I), b (H,) -> h (T, N, H)."""
     x, h0, W, U = _c(x), _c(h0), _c(W), _c(U)
     h = x @ U.T  # U x_t + b for every t; each step overwrites its slice with h_t
     h += b
@@ -139,6 +142,9 @@ def rnn_tanh_forward(x, h0, W, U, b):
 
 
 def rnn_tanh_backward(dh, x, h0, W, U, h):
+    """BPTT: delta_t = (dh_t + W^T delta_{t+1}) (1 - h_t^2); dW = sum delta_t h_{t-1}^T, dU = sum delta_t x_t^T.
+
+    Returns (dx (T, N, I), dh0 (N, H), dW (H, H), dU (H, I), db (H,))."""
     dh, x, h0, W, U, h = _c(dh), _c(x), _c(h0), _c(W), _c(U), _c(h)
     delta = _workspace("rnn_delta", h.shape, h.dtype)
     carry = np.zeros(h0.shape, dtype=h.dtype)
@@ -223,6 +229,10 @@ def _lstm_step_grad(dh_t, dc_t, h_carry, c_carry, gates_t, c_prev, delta_t):
 
 
 def lstm_forward(x, h0, c0, w_ih, w_hh, b):
+    """PyTorch's LSTM: [i f g o] = [s s tanh s](W_ih x_t + W_hh h_{t-1} + b), c_t = f c_{t-1} + i g, h_t = o tanh c_t.
+
+    x (T, N, I), h0, c0 (N, H), w_ih (4H, I), w_hh (4H, H), b (4H,) ->
+    h, c (T, N, H) and gates (T, N, 5H) = i, f, g, o, tanh c_t for the backward."""
     x, h0, c0, w_ih, w_hh = _c(x), _c(h0), _c(c0), _c(w_ih), _c(w_hh)
     steps, batch, hidden = x.shape[0], x.shape[1], h0.shape[1]
     h = np.empty((steps, batch, hidden), dtype=x.dtype)
@@ -245,6 +255,9 @@ def lstm_forward(x, h0, c0, w_ih, w_hh, b):
 
 
 def lstm_backward(dh, dc, x, h0, c0, w_ih, w_hh, h, c, gates):
+    """BPTT for :func:`lstm_forward` (formulas in the reference); dh, dc (T, N, H).
+
+    Returns (dx (T, N, I), dh0, dc0 (N, H), dw_ih (4H, I), dw_hh (4H, H), db (4H,))."""
     dh, dc, x, h0, c0 = _c(dh), _c(dc), _c(x), _c(h0), _c(c0)
     w_ih, w_hh, h, c, gates = _c(w_ih), _c(w_hh), _c(h), _c(c), _c(gates)
     delta = _workspace("lstm_delta", (h.shape[0], h.shape[1], 4 * h.shape[2]), h.dtype)
@@ -300,6 +313,9 @@ def _gru_step_grad(dh_t, carry, gates_t, h_prev, delta_in_t, delta_hid_t):
 
 
 def gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh):
+    """PyTorch's GRU: r, z = s(W_i x + b_i + W_h h + b_h), n = tanh(W_in x + b_in + r (W_hn h + b_hn)), h_t = (1 - z) n + z h_{t-1}.
+
+    x (T, N, I), h0 (N, H), w_ih, w_hh (3H, *), b_ih, b_hh (3H,) -> h (T, N, H), gates (T, N, 4H)."""
     x, h0, w_ih, w_hh, b_hh = _c(x), _c(h0), _c(w_ih), _c(w_hh), _c(b_hh)
     steps, batch, hidden = x.shape[0], x.shape[1], h0.shape[1]
     h = np.empty((steps, batch, hidden), dtype=x.dtype)
@@ -315,6 +331,9 @@ def gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh):
 
 
 def gru_backward(dh, x, h0, w_ih, w_hh, h, gates):
+    """BPTT for :func:`gru_forward` (formulas in the reference); dh (T, N, H).
+
+    Returns (dx (T, N, I), dh0 (N, H), dw_ih (3H, I), dw_hh (3H, H), db_ih, db_hh (3H,))."""
     dh, x, h0, w_ih, w_hh, h, gates = _c(dh), _c(x), _c(h0), _c(w_ih), _c(w_hh), _c(h), _c(gates)
     steps, batch, hidden = h.shape
     delta_in = _workspace("gru_delta_in", (steps, batch, 3 * hidden), h.dtype)
