@@ -106,7 +106,8 @@ def test_lesson_runs_headless_and_saves_figures(path, env, capsys):
 
 # ----- reading lessons --------------------------------------------------------------------
 def test_parse_cells_kinds_lines_and_comment_marks():
-    text = "import os\n\n# %% [markdown]\n# # Title\n#\n# text with `code`\n\n# %%\n\n\nx = 1\n\n# %%\n\n# %% [md]\n#no space\n"
+    text = ("import os\n\n# %% [markdown]\n# # Title\n#\n# text with `code`\n\n"
+            "# %%\n\n\nx = 1\n\n# %%\n\n# %% [md]\n#no space\n")
     cells = lessons.parse_cells(text)
     assert [(c.kind, c.line, c.number) for c in cells] == [
         ("code", 1, 1), ("markdown", 4, 2), ("code", 11, 3), ("markdown", 16, 4)]
@@ -123,7 +124,8 @@ def test_first_code_line_skips_comments_and_blanks():
 
 def test_lesson_header_title_and_summary(tmp_path):
     lesson = lessons.Lesson.from_file(write(tmp_path, "07_tiny.py", GOOD))
-    assert (lesson.number, lesson.title, lesson.summary) == (7, "A tiny lesson", "Shows that cells share one namespace.")
+    assert (lesson.number, lesson.title, lesson.summary) == (
+        7, "A tiny lesson", "Shows that cells share one namespace.")
     assert [c.kind for c in lesson.cells] == ["markdown", "code", "code", "markdown", "code"]
 
 
@@ -162,7 +164,8 @@ def test_unknown_lesson_and_duplicate_numbers_are_reported(tmp_path):
         lessons.find_lessons(tmp_path)
 
 
-@pytest.mark.skipif(not Path(lessons.__file__).resolve().is_relative_to(REPO), reason="tinymed is not imported from this checkout")
+@pytest.mark.skipif(not Path(lessons.__file__).resolve().is_relative_to(REPO),
+                    reason="tinymed is not imported from this checkout")
 def test_a_checkout_uses_its_own_lessons_folder():
     assert lessons.lessons_dir() == REPO / "lessons"
     on_disk = sorted(p for p in (REPO / "lessons").glob("*.py") if lessons.LESSON_FILE.match(p.name))
@@ -205,7 +208,8 @@ def test_trailing_semicolon_hides_the_value(tmp_path, env, capsys):
 
 
 def test_step_rerun_next_quit(tmp_path, env, capsys):
-    path = write(tmp_path, "07_tiny.py", GOOD.replace('print("cell b ran", runs)', 'print("cell b ran", runs)\n\n# %%\nprint("cell c ran")'))
+    with_cell_c = GOOD.replace('print("cell b ran", runs)', 'print("cell b ran", runs)\n\n# %%\nprint("cell c ran")')
+    path = write(tmp_path, "07_tiny.py", with_cell_c)
     read = answers("", "r", "", "q")  # after cell 2: next; cell 3: rerun, then next; cell 5: quit
     assert lessons.run_lesson(path, step=True, read=read) is False
     out = capsys.readouterr().out
