@@ -79,14 +79,14 @@ def _kernel_step(kind, module, x, dy):
     h0 = np.zeros((x.shape[1], w_hh.shape[1]), dtype=x.dtype)
     if kind == "RNN":
         def step():
-            h = kernel["rnn_tanh_forward"](x, h0, w_hh, w_ih, b)
-            kernel["rnn_tanh_backward"](dy, x, h0, w_hh, w_ih, h)
+            h = kernel["rnn_tanh_forward"](x, h0, w_ih=w_ih, w_hh=w_hh, b=b)
+            kernel["rnn_tanh_backward"](dy, x, h0, h, w_ih=w_ih, w_hh=w_hh)
         return step
     zero = np.zeros_like(dy)
 
     def step():
-        h, c, gates = kernel["lstm_forward"](x, h0, h0, w_ih, w_hh, b)
-        kernel["lstm_backward"](dy, zero, x, h0, h0, w_ih, w_hh, h, c, gates)
+        h, c, gates = kernel["lstm_forward"](x, h0, h0, w_ih=w_ih, w_hh=w_hh, b=b)
+        kernel["lstm_backward"](dy, zero, x, h0, h0, h, c, gates, w_ih=w_ih, w_hh=w_hh)
     return step
 
 

@@ -74,8 +74,9 @@ h_by_hand = f6_by_hand(x, h0, W, U, b)
 h_by_hand.shape
 
 # %% [markdown]
-# tinymed's reference kernel `rnn_tanh_forward(x, h0, W, U, b)` (in
-# `tinymed/kernels/reference/rnn.py`) keeps the article's names.  It makes one change that
+# tinymed's reference kernel `rnn_tanh_forward(x, h0, w_ih=U, w_hh=W, b=b)` (in
+# `tinymed/kernels/reference/rnn.py`) computes F6 as written; its weights are keyword arguments
+# with PyTorch's names, the same for the RNN, LSTM and GRU kernels.  It makes one change that
 # matters for speed: $U x_t + b$ does not depend on the previous step, so it is computed for all
 # $t$ at once, one matrix product before the loop; only $W h_{t-1}$ has to wait for the previous
 # step.  The Numba kernel does the same with the step's arithmetic in one compiled pass.
@@ -94,9 +95,9 @@ h_by_hand.shape
 # $y_t = W_{out} h_t + b_{out}$ is an ordinary `nn.Linear(H, 2)` applied to every $h_t$.
 
 # %%
-results = {"by hand": h_by_hand, "reference kernel": rnn_tanh_forward(x, h0, W, U, b)}
+results = {"by hand": h_by_hand, "reference kernel": rnn_tanh_forward(x, h0, w_ih=U, w_hh=W, b=b)}
 if "numba" in tinymed.available():
-    results["numba kernel"] = backend.kernel("rnn_tanh_forward", backend="numba")(x, h0, W, U, b)
+    results["numba kernel"] = backend.kernel("rnn_tanh_forward", backend="numba")(x, h0, w_ih=U, w_hh=W, b=b)
 
 rnn = nn.RNN(I, H).double()
 b_ih = rng.standard_normal(H)
@@ -155,7 +156,8 @@ def bptt_by_hand(dh, x, h0, W, h):
 dW, dU, db, dh0 = bptt_by_hand(dh, x, h0, W, h_by_hand)
 
 # the same with tinymed's kernel, and with autograd through nn.RNN and the Linear readout
-_, kernel_dh0, kernel_dW, kernel_dU, kernel_db = rnn_tanh_backward(dh, x, h0, W, U, h_by_hand)
+grads = rnn_tanh_backward(dh, x, h0, h_by_hand, w_ih=U, w_hh=W)  # named: grads.dw_hh is dL/dW
+kernel_dh0, kernel_dW, kernel_dU, kernel_db = grads.dh0, grads.dw_hh, grads.dw_ih, grads.db
 h0_t = Tensor(h0, requires_grad=True)
 out, _ = rnn(Tensor(x), h0_t.reshape(1, N, H))
 loss = 0.5 * ((readout(out) - Tensor(targets)) ** 2).sum()

@@ -32,10 +32,13 @@ def _on(name, arrays):
     return [mod.asarray(a) if isinstance(a, np.ndarray) else a for a in arrays]
 
 
-def compare(op, name, args, dtype, outputs=None):
-    """Run kernel ``op`` on the reference and on ``name`` and compare every output."""
-    ref = backend.kernel(op, backend="numpy")(*args)
-    fast = backend.kernel(op, backend=name)(*_on(name, args))
+def compare(op, name, args, dtype, outputs=None, weights=None):
+    """Run kernel ``op`` on the reference and on ``name`` and compare every output; ``weights``
+    are keyword arguments (the recurrent kernels take their weights by name)."""
+    weights = weights or {}
+    ref = backend.kernel(op, backend="numpy")(*args, **weights)
+    on_device = dict(zip(weights, _on(name, list(weights.values()))))
+    fast = backend.kernel(op, backend=name)(*_on(name, args), **on_device)
     ref = ref if isinstance(ref, tuple) else (ref,)
     fast = fast if isinstance(fast, tuple) else (fast,)
     assert len(ref) == len(fast)

@@ -36,16 +36,16 @@ out = dict(y=y, dx=dx, dw=dw, db=db, mp=mp, arg=arg, mpg=mpg, ap=ap, apg=apg,
 # sequence kernels: time-first (T=4, N=2, I=3), hidden size 5
 xs = rng.standard_normal((4, 2, 3)); h0 = rng.standard_normal((2, 5)); dh = rng.standard_normal((4, 2, 5))
 W, U, b5 = 0.5 * rng.standard_normal((5, 5)), rng.standard_normal((5, 3)), rng.standard_normal(5)
-h = K.rnn_tanh_forward(xs, h0, W, U, b5)
-out.update(rnn=h, rnn_grads=np.concatenate([g.ravel() for g in K.rnn_tanh_backward(dh, xs, h0, W, U, h)]))
+h = K.rnn_tanh_forward(xs, h0, w_ih=U, w_hh=W, b=b5)
+out.update(rnn=h, rnn_grads=np.concatenate([g.ravel() for g in K.rnn_tanh_backward(dh, xs, h0, h, w_ih=U, w_hh=W)]))
 w4, u4, b20 = rng.standard_normal((20, 3)), 0.5 * rng.standard_normal((20, 5)), rng.standard_normal(20)
-lh, lc, lg = K.lstm_forward(xs, h0, h0, w4, u4, b20)
+lh, lc, lg = K.lstm_forward(xs, h0, h0, w_ih=w4, w_hh=u4, b=b20)
 out.update(lstm=np.concatenate([lh.ravel(), lc.ravel(), lg.ravel()]), lstm_grads=np.concatenate(
-    [g.ravel() for g in K.lstm_backward(dh, dh, xs, h0, h0, w4, u4, lh, lc, lg)]))
+    [g.ravel() for g in K.lstm_backward(dh, dh, xs, h0, h0, lh, lc, lg, w_ih=w4, w_hh=u4)]))
 w3, u3, b15, c15 = rng.standard_normal((15, 3)), 0.5 * rng.standard_normal((15, 5)), rng.standard_normal(15), rng.standard_normal(15)
-gh, gg = K.gru_forward(xs, h0, w3, u3, b15, c15)
+gh, gg = K.gru_forward(xs, h0, w_ih=w3, w_hh=u3, b_ih=b15, b_hh=c15)
 out.update(gru=np.concatenate([gh.ravel(), gg.ravel()]), gru_grads=np.concatenate(
-    [g.ravel() for g in K.gru_backward(dh, xs, h0, w3, u3, gh, gg)]))
+    [g.ravel() for g in K.gru_backward(dh, xs, h0, gh, gg, w_ih=w3, w_hh=u3)]))
 q, k, v = rng.standard_normal((2, 3, 4)), rng.standard_normal((2, 5, 4)), rng.standard_normal((2, 5, 2))
 bias = np.where(rng.random((3, 5)) < 0.7, 0.0, -np.inf); bias[1] = -np.inf  # query 1 sees no key
 keep = (rng.random((2, 3, 5)) > 0.2) / 0.8

@@ -17,8 +17,8 @@ seeds = st.integers(0, 2**32 - 1)
 pytestmark = pytest.mark.skipif(not FAST, reason="no backend besides numpy is installed")
 
 
-def _ref(op, *args):
-    return backend.kernel(op, backend="numpy")(*args)
+def _ref(op, *args, **weights):
+    return backend.kernel(op, backend="numpy")(*args, **weights)
 
 
 @pytest.mark.parametrize("name", FAST)
@@ -35,20 +35,20 @@ def test_recurrent_kernels(name, data, dtype, strided, seed):
     dh, dc = draw(steps, batch, hidden), draw(steps, batch, hidden)
     # RNN (F6): W = weight_hh, U = weight_ih
     W, U, b = draw(hidden, hidden, scale=0.7), draw(hidden, n_in), draw(hidden)
-    compare("rnn_tanh_forward", name, (x, h0, W, U, b), dtype)
-    h = _ref("rnn_tanh_forward", x, h0, W, U, b)
-    compare("rnn_tanh_backward", name, (dh, x, h0, W, U, h), dtype)
+    compare("rnn_tanh_forward", name, (x, h0), dtype, weights=dict(w_ih=U, w_hh=W, b=b))
+    h = _ref("rnn_tanh_forward", x, h0, w_ih=U, w_hh=W, b=b)
+    compare("rnn_tanh_backward", name, (dh, x, h0, h), dtype, weights=dict(w_ih=U, w_hh=W))
     # LSTM
     w_ih, w_hh, b4 = draw(4 * hidden, n_in), draw(4 * hidden, hidden, scale=0.7), draw(4 * hidden)
-    compare("lstm_forward", name, (x, h0, c0, w_ih, w_hh, b4), dtype)
-    h, c, gates = _ref("lstm_forward", x, h0, c0, w_ih, w_hh, b4)
-    compare("lstm_backward", name, (dh, dc, x, h0, c0, w_ih, w_hh, h, c, gates), dtype)
+    compare("lstm_forward", name, (x, h0, c0), dtype, weights=dict(w_ih=w_ih, w_hh=w_hh, b=b4))
+    h, c, gates = _ref("lstm_forward", x, h0, c0, w_ih=w_ih, w_hh=w_hh, b=b4)
+    compare("lstm_backward", name, (dh, dc, x, h0, c0, h, c, gates), dtype, weights=dict(w_ih=w_ih, w_hh=w_hh))
     # GRU
     w_ih, w_hh = draw(3 * hidden, n_in), draw(3 * hidden, hidden, scale=0.7)
     b_ih, b_hh = draw(3 * hidden), draw(3 * hidden)
-    compare("gru_forward", name, (x, h0, w_ih, w_hh, b_ih, b_hh), dtype)
-    h, gates = _ref("gru_forward", x, h0, w_ih, w_hh, b_ih, b_hh)
-    compare("gru_backward", name, (dh, x, h0, w_ih, w_hh, h, gates), dtype)
+    compare("gru_forward", name, (x, h0), dtype, weights=dict(w_ih=w_ih, w_hh=w_hh, b_ih=b_ih, b_hh=b_hh))
+    h, gates = _ref("gru_forward", x, h0, w_ih=w_ih, w_hh=w_hh, b_ih=b_ih, b_hh=b_hh)
+    compare("gru_backward", name, (dh, x, h0, h, gates), dtype, weights=dict(w_ih=w_ih, w_hh=w_hh))
 
 
 def test_recurrent_kernels_saturated_and_tiny_arguments():
@@ -60,12 +60,14 @@ def test_recurrent_kernels_saturated_and_tiny_arguments():
             x = np.array([[[1e3, -1e3, 1e-30, -1e-30, 0.0, 30.0]]], dtype=dtype).transpose(2, 1, 0)
             h0 = np.zeros((1, 1), dtype)  # x is (T=6, N=1, I=1)
             eye, zero = np.eye(1, dtype=dtype), np.zeros(1, dtype)
-            compare("rnn_tanh_forward", name, (x, h0, eye * 0, eye, zero), dtype)
-            h = backend.to_numpy(backend.kernel("rnn_tanh_forward", backend=name)(x, h0, eye * 0, eye, zero))
+            rnn = dict(w_ih=eye, w_hh=eye * 0, b=zero)
+            compare("rnn_tanh_forward", name, (x, h0), dtype, weights=rnn)
+            h = backend.to_numpy(backend.kernel("rnn_tanh_forward", backend=name)(x, h0, **rnn))
             assert h[0, 0, 0] == 1.0 and h[1, 0, 0] == -1.0 and h[4, 0, 0] == 0.0   # tanh(±1e3), tanh(0)
             four = np.ones((4, 1), dtype)
-            compare("lstm_forward", name, (x, h0, h0, four, four * 0, np.zeros(4, dtype)), dtype)
-            _, _, gates = backend.kernel("lstm_forward", backend=name)(x, h0, h0, four, four * 0, np.zeros(4, dtype))
+            lstm = dict(w_ih=four, w_hh=four * 0, b=np.zeros(4, dtype))
+            compare("lstm_forward", name, (x, h0, h0), dtype, weights=lstm)
+            _, _, gates = backend.kernel("lstm_forward", backend=name)(x, h0, h0, **lstm)
             gates = backend.to_numpy(gates)
             assert np.all(np.isfinite(gates)) and gates[0, 0, 0] == 1.0 and gates[1, 0, 0] == 0.0  # σ(±1e3)
 

@@ -7,26 +7,15 @@
 array([[2., 4.]], dtype=float32)
 """
 
-from .autograd import (
-    Function,
-    Tensor,
-    get_rng_state,
-    is_grad_enabled,
-    manual_seed,
-    no_grad,
-    ones,
-    randn,
-    set_rng_state,
-    tensor,
-    zeros,
-)
+from .autograd import Function, Tensor, is_grad_enabled, no_grad, ones, randn, tensor, zeros
 from .backend import BackendError, available, current, use, using
+from .random import get_rng_state, manual_seed, set_rng_state
 from .serialization import CheckpointError, load, save
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("nn", "optim", "metrics", "plot", "data", "gradcheck", "backend", "recsys", "graph",
-               "lessons", "demo")
+_SUBMODULES = ("nn", "ops", "optim", "metrics", "keras", "plot", "data", "gradcheck", "backend", "sparse",
+               "recsys", "graph", "lessons", "demo")
 
 
 def __getattr__(name):

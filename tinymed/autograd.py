@@ -7,19 +7,23 @@ the output into gradients of the inputs.  ``loss.backward()`` visits the recorde
 from the loss back to the leaves, in reverse topological order, and adds each leaf's gradient
 into its ``.grad``.
 
-Small operations (``+``, ``@``, ``exp``, ``sum``, indexing, ...) are defined here, each with
-its local derivative right beside its forward.  Fused operations (convolution, pooling,
-losses) live in :mod:`tinymed.nn.functional` and call hand-written backward kernels.
+Every operation that is a ``Tensor`` method is defined here, each with its local derivative
+right beside its forward: arithmetic (``+``, ``@``, ``exp``, ``sum``, indexing, ...) and the
+activations (``relu``, ``sigmoid``, ``tanh``, ``softmax``, ``log_softmax``), whose forward and
+backward are kernels of the active backend (``tinymed/kernels/*/activations.py``).  Fused
+operations (convolution, pooling, losses, recurrent layers, attention, ...) live one family
+per file in :mod:`tinymed.ops`, and :mod:`tinymed.nn.functional` gives them PyTorch's
+signatures.
 """
 
 from __future__ import annotations
 
 import contextlib
-import random
 
 import numpy as np
 
 from . import backend
+from .random import generator
 
 DEFAULT_DTYPE = np.float32
 
@@ -39,35 +43,6 @@ def no_grad():
 
 def is_grad_enabled() -> bool:
     return _grad_enabled
-
-
-def manual_seed(seed: int) -> None:
-    """Seed every random source tinymed uses: its generator, NumPy's, Python's (and CuPy's)."""
-    global _generator
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    _generator = np.random.default_rng(seed)
-    if backend.current() == "cupy":
-        import cupy
-
-        cupy.random.seed(seed % 2**32)
-
-
-_generator = np.random.default_rng()
-
-
-def generator() -> np.random.Generator:
-    """tinymed's random generator (reseeded by :func:`manual_seed`)."""
-    return _generator
-
-
-def get_rng_state() -> dict:
-    """State of tinymed's generator, for checkpoints."""
-    return _generator.bit_generator.state
-
-
-def set_rng_state(state: dict) -> None:
-    _generator.bit_generator.state = state
 
 
 def unbroadcast(grad, shape):
@@ -371,19 +346,19 @@ class Tensor:
         return Log.apply(self)
 
     def relu(self):
-        from .nn import functional as F
-
-        return F.relu(self)
+        return ReLUFunction.apply(_floating("relu", self))
 
     def sigmoid(self):
-        from .nn import functional as F
-
-        return F.sigmoid(self)
+        return SigmoidFunction.apply(_floating("sigmoid", self))
 
     def tanh(self):
-        from .nn import functional as F
+        return TanhFunction.apply(_floating("tanh", self))
 
-        return F.tanh(self)
+    def softmax(self, dim=-1):
+        return SoftmaxFunction.apply(_floating("softmax", self), dim=dim_index("softmax", self, dim))
+
+    def log_softmax(self, dim=-1):
+        return LogSoftmaxFunction.apply(_floating("log_softmax", self), dim=dim_index("log_softmax", self, dim))
 
 
 def _lift(value, like: Tensor):
@@ -520,6 +495,82 @@ class Log(Function):
 
     def backward(self, g):
         return (g / self.a,)
+
+
+# ----- activations: kernels of the active backend (tinymed/kernels/*/activations.py) ---------
+def _floating(op, t: Tensor) -> Tensor:
+    if t.dtype.kind != "f":
+        raise TypeError(f"{op}: input must be floating point, got dtype {t.dtype}")
+    return t
+
+
+def dim_index(op, t: Tensor, dim) -> int:
+    """``dim`` as an index in ``range(t.ndim)`` (negative counts from the end), or a clear error."""
+    if t.ndim == 0:
+        raise ValueError(f"{op}: input must have at least one dimension, got a scalar")
+    if not -t.ndim <= dim < t.ndim:
+        raise ValueError(f"{op}: dim={dim} is out of range for input of shape {t.shape}")
+    return dim % t.ndim
+
+
+class ReLUFunction(Function):
+    r""":math:`y = \max(x, 0)`; :math:`\partial y/\partial x = 1` where :math:`x > 0`, else 0
+    (0 at the kink itself, as PyTorch)."""
+
+    def forward(self, x):
+        self.x = x
+        return backend.kernel("relu_forward")(x)
+
+    def backward(self, g):
+        return (backend.kernel("relu_backward")(g, self.x),)
+
+
+class SigmoidFunction(Function):
+    r""":math:`y = \sigma(x) = 1/(1+e^{-x})`; :math:`\partial y/\partial x = y(1-y)`, from the output."""
+
+    def forward(self, x):
+        self.y = backend.kernel("sigmoid_forward")(x)
+        return self.y
+
+    def backward(self, g):
+        return (backend.kernel("sigmoid_backward")(g, self.y),)
+
+
+class TanhFunction(Function):
+    r""":math:`y = \tanh x`; :math:`\partial y/\partial x = 1 - y^2`, from the output."""
+
+    def forward(self, x):
+        self.y = backend.kernel("tanh_forward")(x)
+        return self.y
+
+    def backward(self, g):
+        return (backend.kernel("tanh_backward")(g, self.y),)
+
+
+class SoftmaxFunction(Function):
+    r""":math:`y_i = e^{x_i} / \sum_k e^{x_k}` along ``dim``; backward
+    :math:`dx_i = y_i\,(g_i - \sum_k g_k y_k)` (a Jacobian-vector product, no Jacobian built)."""
+
+    def forward(self, x, dim):
+        self.dim = dim
+        self.y = backend.kernel("softmax_forward")(x, dim)
+        return self.y
+
+    def backward(self, g):
+        return (backend.kernel("softmax_backward")(g, self.y, self.dim),)
+
+
+class LogSoftmaxFunction(Function):
+    r""":math:`y_i = x_i - \log\sum_k e^{x_k}` along ``dim`` (stable); backward
+    :math:`dx_i = g_i - e^{y_i} \sum_k g_k`."""
+
+    def forward(self, x, dim):
+        self.dim = dim
+        self.y = backend.kernel("log_softmax_forward")(x, dim)
+        return self.y
+
+    def backward(self, g):
+        return (backend.kernel("log_softmax_backward")(g, self.y, self.dim),)
 
 
 class Clamp(Function):
@@ -715,4 +766,4 @@ def randn(*shape, dtype=DEFAULT_DTYPE, requires_grad=False) -> Tensor:
     """Standard normal samples from tinymed's seeded generator."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
-    return Tensor(_generator.standard_normal(shape).astype(dtype), requires_grad=requires_grad)
+    return Tensor(generator().standard_normal(shape).astype(dtype), requires_grad=requires_grad)

@@ -74,7 +74,7 @@ class DataLoader:
         if not self.shuffle:
             return np.arange(n)
         if self.generator is None:
-            from ..autograd import generator
+            from ..random import generator
             return generator().permutation(n)
         return self.generator.permutation(n)
 

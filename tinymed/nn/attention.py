@@ -24,18 +24,15 @@ from .. import backend
 from ..autograd import DEFAULT_DTYPE, Tensor
 from . import functional as F
 from . import init
+from ._checks import as_tensor
 from .layers import Dropout, Linear
 from .module import Module, Parameter
 from .normalization import LayerNorm
 
 
-def _as_tensor(value):
-    return value if isinstance(value, Tensor) else Tensor(backend.asarray(value))
-
-
 def _additive(name, mask, dtype):
     """A MultiheadAttention mask as an additive float Tensor: bool True -> -inf, float as is."""
-    m = _as_tensor(mask)
+    m = as_tensor(mask)
     if m.dtype == bool:
         return Tensor(backend.array_module(m.data).where(m.data, -np.inf, 0.0).astype(dtype))
     if m.dtype.kind != "f":
@@ -130,9 +127,9 @@ class MultiheadAttention(Module):
 
     def forward(self, query, key, value, key_padding_mask=None, need_weights: bool = True, attn_mask=None,
                 average_attn_weights: bool = True, is_causal: bool = False):
-        q, unbatched = self._batch_major("query", _as_tensor(query))
-        k, _ = self._batch_major("key", _as_tensor(key))
-        v, _ = self._batch_major("value", _as_tensor(value))
+        q, unbatched = self._batch_major("query", as_tensor(query))
+        k, _ = self._batch_major("key", as_tensor(key))
+        v, _ = self._batch_major("value", as_tensor(value))
         n = q.shape[0]
         if k.shape[0] != n or v.shape[0] != n:
             raise ValueError(f"MultiheadAttention: query, key and value must have the same batch size, got "
@@ -141,7 +138,7 @@ class MultiheadAttention(Module):
             raise ValueError(f"MultiheadAttention: key and value must have the same length, got {key.shape} "
                              f"and {value.shape}")
         if unbatched and key_padding_mask is not None:
-            key_padding_mask = _as_tensor(key_padding_mask).reshape(1, -1)
+            key_padding_mask = as_tensor(key_padding_mask).reshape(1, -1)
         e = self.embed_dim
         w, b = self.in_proj_weight, self.in_proj_bias
         projections = [F.linear(t, w[i * e:(i + 1) * e], None if b is None else b[i * e:(i + 1) * e])
@@ -208,7 +205,7 @@ class TransformerEncoderLayer(Module):
         return self.dropout2(self.linear2(self.dropout(self.activation(self.linear1(x)))))
 
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal: bool = False):
-        x = _as_tensor(src)
+        x = as_tensor(src)
         if self.norm_first:
             x = x + self._attention_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
             return x + self._feed_forward_block(self.norm2(x))

@@ -20,7 +20,8 @@ import math
 import numpy as np
 
 from .. import backend
-from ..autograd import Tensor, generator
+from ..autograd import Tensor
+from ..random import generator
 
 
 def calculate_gain(nonlinearity: str, param=None) -> float:

@@ -7,13 +7,10 @@ import math
 import numpy as np
 
 from ..autograd import DEFAULT_DTYPE
+from . import _checks as C
 from . import functional as F
 from . import init
 from .module import Module, Parameter
-
-
-def _pair(value):
-    return (value, value) if isinstance(value, int) else tuple(value)
 
 
 class Linear(Module):
@@ -24,9 +21,8 @@ class Linear(Module):
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype=DEFAULT_DTYPE):
         super().__init__()
-        if in_features < 1 or out_features < 1:
-            raise ValueError(f"Linear: in_features and out_features must be >= 1, got {in_features}, {out_features}")
-        self.in_features, self.out_features = in_features, out_features
+        self.in_features = C.positive_int("Linear", "in_features", in_features)
+        self.out_features = C.positive_int("Linear", "out_features", out_features)
         self.weight = Parameter(np.zeros((out_features, in_features)), dtype=dtype)
         self.register_parameter("bias", Parameter(np.zeros(out_features), dtype=dtype) if bias else None)
         self.reset_parameters()
@@ -63,10 +59,14 @@ class Conv2d(Module):
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
                  dilation=1, bias: bool = True, dtype=DEFAULT_DTYPE):
         super().__init__()
-        self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size, self.stride = _pair(kernel_size), _pair(stride)
-        self.padding = padding if isinstance(padding, str) else _pair(padding)
-        self.dilation = _pair(dilation)
+        op = "Conv2d"
+        self.in_channels = C.positive_int(op, "in_channels", in_channels)
+        self.out_channels = C.positive_int(op, "out_channels", out_channels)
+        self.kernel_size = C.pair(op, "kernel_size", kernel_size, 1)
+        self.stride = C.pair(op, "stride", stride, 1)
+        self.dilation = C.pair(op, "dilation", dilation, 1)
+        resolved = C.conv_padding(op, padding, self.kernel_size, self.dilation, self.stride)
+        self.padding = padding if isinstance(padding, str) else resolved
         self.weight = Parameter(np.zeros((out_channels, in_channels) + self.kernel_size), dtype=dtype)
         self.register_parameter("bias", Parameter(np.zeros(out_channels), dtype=dtype) if bias else None)
         self.reset_parameters()
@@ -98,6 +98,7 @@ class MaxPool2d(Module):
 
     def __init__(self, kernel_size, stride=None, padding=0):
         super().__init__()
+        C.pool_geometry("MaxPool2d", kernel_size, stride, padding)  # refuse a bad window now, not at forward
         self.kernel_size, self.stride, self.padding = kernel_size, stride or kernel_size, padding
 
     def forward(self, x):
@@ -112,6 +113,7 @@ class AvgPool2d(Module):
 
     def __init__(self, kernel_size, stride=None, padding=0, count_include_pad=True):
         super().__init__()
+        C.pool_geometry("AvgPool2d", kernel_size, stride, padding)  # refuse a bad window now, not at forward
         self.kernel_size, self.stride, self.padding = kernel_size, stride or kernel_size, padding
         self.count_include_pad = count_include_pad
 

@@ -132,6 +132,12 @@ class _RecurrentBase(Module):
         h = F.stack(finals, dim=0)
         return h.reshape(h.shape[0], h.shape[2]) if unbatched else h
 
+    def forward(self, input, hx=None):
+        """``(output, h_n)`` for the one-state layers (RNN, GRU); LSTM overrides it."""
+        x, unbatched = self._time_major(input)
+        output, finals = self._run(x, self._initial_states(hx, x.shape[1], unbatched))
+        return self._finish(output, unbatched), self._stack_states(finals, unbatched)
+
     def extra_repr(self):
         parts = [f"{self.input_size}, {self.hidden_size}"]
         if self.num_layers != 1:
@@ -167,11 +173,6 @@ class RNN(_RecurrentBase):
         out = F.rnn_tanh(x, states[index], *weights, reverse=reverse)
         return out, out[0] if reverse else out[-1]
 
-    def forward(self, input, hx=None):
-        x, unbatched = self._time_major(input)
-        output, finals = self._run(x, self._initial_states(hx, x.shape[1], unbatched))
-        return self._finish(output, unbatched), self._stack_states(finals, unbatched)
-
 
 class GRU(_RecurrentBase):
     """Gated recurrent unit, PyTorch's equations and gate order (r, z, n).
@@ -185,11 +186,6 @@ class GRU(_RecurrentBase):
     def _layer(self, x, states, index, reverse, weights):
         out = F.gru(x, states[index], *weights, reverse=reverse)
         return out, out[0] if reverse else out[-1]
-
-    def forward(self, input, hx=None):
-        x, unbatched = self._time_major(input)
-        output, finals = self._run(x, self._initial_states(hx, x.shape[1], unbatched))
-        return self._finish(output, unbatched), self._stack_states(finals, unbatched)
 
 
 class LSTM(_RecurrentBase):

@@ -44,6 +44,8 @@ page fault per 4 KB when it is first written, which at this size is as slow as t
 import numpy as np
 from numba import njit
 
+from ..reference.rnn import GRUGrads, LSTMGrads, RNNGrads
+
 
 def _c(a):
     return np.ascontiguousarray(a)
@@ -125,11 +127,11 @@ def _rnn_step_grad(dh_t, carry, h_t, delta_t):
             delta_t[n, j] = (dh_t[n, j] + carry[n, j]) * (one - h_t[n, j] * h_t[n, j])
 
 
-def rnn_tanh_forward(x, h0, W, U, b):
+def rnn_tanh_forward(x, h0, *, w_ih, w_hh, b):
     """F6: h_t = tanh(W h_{t-1} + U x_t + b) for t = 1..T.
 
-    x (T, N, I), h0 (N, H), W (H, H), U (H, I), b (H,) -> h (T, N, H)."""
-    x, h0, W, U = _c(x), _c(h0), _c(W), _c(U)
+    x (T, N, I), h0 (N, H), w_ih = U (H, I), w_hh = W (H, H), b (H,) -> h (T, N, H)."""
+    x, h0, W, U = _c(x), _c(h0), _c(w_hh), _c(w_ih)
     h = x @ U.T  # U x_t + b for every t; each step overwrites its slice with h_t
     h += b
     wh = np.empty(h0.shape, dtype=h.dtype)
@@ -141,11 +143,11 @@ def rnn_tanh_forward(x, h0, W, U, b):
     return h
 
 
-def rnn_tanh_backward(dh, x, h0, W, U, h):
+def rnn_tanh_backward(dh, x, h0, h, *, w_ih, w_hh):
     """BPTT: delta_t = (dh_t + W^T delta_{t+1}) (1 - h_t^2); dW = sum delta_t h_{t-1}^T, dU = sum delta_t x_t^T.
 
-    Returns (dx (T, N, I), dh0 (N, H), dW (H, H), dU (H, I), db (H,))."""
-    dh, x, h0, W, U, h = _c(dh), _c(x), _c(h0), _c(W), _c(U), _c(h)
+    Returns RNNGrads(dx (T, N, I), dh0 (N, H), dw_ih = dU (H, I), dw_hh = dW (H, H), db (H,))."""
+    dh, x, h0, W, U, h = _c(dh), _c(x), _c(h0), _c(w_hh), _c(w_ih), _c(h)
     delta = _workspace("rnn_delta", h.shape, h.dtype)
     carry = np.zeros(h0.shape, dtype=h.dtype)
     for t in range(h.shape[0] - 1, -1, -1):
@@ -154,7 +156,7 @@ def rnn_tanh_backward(dh, x, h0, W, U, h):
     delta2 = delta.reshape(-1, delta.shape[-1])
     dW = _state_products(delta, h0, h)
     dU = delta2.T @ x.reshape(-1, x.shape[-1])
-    return delta @ U, carry, dW, dU, delta2.sum(axis=0)
+    return RNNGrads(delta @ U, carry, dU, dW, delta2.sum(axis=0))
 
 
 # ----- LSTM -------------------------------------------------------------------------------------
@@ -228,7 +230,7 @@ def _lstm_step_grad(dh_t, dc_t, h_carry, c_carry, gates_t, c_prev, delta_t):
             c_carry[n, j] = c_bar * f
 
 
-def lstm_forward(x, h0, c0, w_ih, w_hh, b):
+def lstm_forward(x, h0, c0, *, w_ih, w_hh, b):
     """PyTorch's LSTM: [i f g o] = [s s tanh s](W_ih x_t + W_hh h_{t-1} + b), c_t = f c_{t-1} + i g, h_t = o tanh c_t.
 
     x (T, N, I), h0, c0 (N, H), w_ih (4H, I), w_hh (4H, H), b (4H,) ->
@@ -254,10 +256,10 @@ def lstm_forward(x, h0, c0, w_ih, w_hh, b):
     return h, c, gates
 
 
-def lstm_backward(dh, dc, x, h0, c0, w_ih, w_hh, h, c, gates):
+def lstm_backward(dh, dc, x, h0, c0, h, c, gates, *, w_ih, w_hh):
     """BPTT for :func:`lstm_forward` (formulas in the reference); dh, dc (T, N, H).
 
-    Returns (dx (T, N, I), dh0, dc0 (N, H), dw_ih (4H, I), dw_hh (4H, H), db (4H,))."""
+    Returns LSTMGrads(dx (T, N, I), dh0, dc0 (N, H), dw_ih (4H, I), dw_hh (4H, H), db (4H,))."""
     dh, dc, x, h0, c0 = _c(dh), _c(dc), _c(x), _c(h0), _c(c0)
     w_ih, w_hh, h, c, gates = _c(w_ih), _c(w_hh), _c(h), _c(c), _c(gates)
     delta = _workspace("lstm_delta", (h.shape[0], h.shape[1], 4 * h.shape[2]), h.dtype)
@@ -269,7 +271,7 @@ def lstm_backward(dh, dc, x, h0, c0, w_ih, w_hh, h, c, gates):
     delta2 = delta.reshape(-1, delta.shape[-1])
     dw_ih = delta2.T @ x.reshape(-1, x.shape[-1])
     dw_hh = _state_products(delta, h0, h)
-    return delta @ w_ih, h_carry, c_carry, dw_ih, dw_hh, delta2.sum(axis=0)
+    return LSTMGrads(delta @ w_ih, h_carry, c_carry, dw_ih, dw_hh, delta2.sum(axis=0))
 
 
 # ----- GRU ----------------------------------------------------------------------------------------
@@ -312,7 +314,7 @@ def _gru_step_grad(dh_t, carry, gates_t, h_prev, delta_in_t, delta_hid_t):
             carry[n, j] = h_bar * z
 
 
-def gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh):
+def gru_forward(x, h0, *, w_ih, w_hh, b_ih, b_hh):
     """PyTorch's GRU: r, z = s(W_i x + b_i + W_h h + b_h), n = tanh(W_in x + b_in + r (W_hn h + b_hn)), h_t = (1 - z) n + z h_{t-1}.
 
     x (T, N, I), h0 (N, H), w_ih, w_hh (3H, *), b_ih, b_hh (3H,) -> h (T, N, H), gates (T, N, 4H)."""
@@ -330,10 +332,10 @@ def gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh):
     return h, gates
 
 
-def gru_backward(dh, x, h0, w_ih, w_hh, h, gates):
+def gru_backward(dh, x, h0, h, gates, *, w_ih, w_hh):
     """BPTT for :func:`gru_forward` (formulas in the reference); dh (T, N, H).
 
-    Returns (dx (T, N, I), dh0 (N, H), dw_ih (3H, I), dw_hh (3H, H), db_ih, db_hh (3H,))."""
+    Returns GRUGrads(dx (T, N, I), dh0 (N, H), dw_ih (3H, I), dw_hh (3H, H), db_ih, db_hh (3H,))."""
     dh, x, h0, w_ih, w_hh, h, gates = _c(dh), _c(x), _c(h0), _c(w_ih), _c(w_hh), _c(h), _c(gates)
     steps, batch, hidden = h.shape
     delta_in = _workspace("gru_delta_in", (steps, batch, 3 * hidden), h.dtype)
@@ -348,4 +350,4 @@ def gru_backward(dh, x, h0, w_ih, w_hh, h, gates):
     d_hid2 = delta_hid.reshape(-1, 3 * hidden)
     dw_ih = d_in2.T @ x.reshape(-1, x.shape[-1])
     dw_hh = _state_products(delta_hid, h0, h)
-    return delta_in @ w_ih, carry, dw_ih, dw_hh, d_in2.sum(axis=0), d_hid2.sum(axis=0)
+    return GRUGrads(delta_in @ w_ih, carry, dw_ih, dw_hh, d_in2.sum(axis=0), d_hid2.sum(axis=0))

@@ -23,6 +23,12 @@ ordinary ``Linear`` applied to every :math:`h_t`, so it is not part of this kern
         n = tanh(W_in x + b_in + r * (W_hn h + b_hn))   r scales the *whole* hidden term, b_hn included
         h' = (1 - z) * n + z * h
 
+**Signatures.** All three kernels take the sequence and the states positionally and their
+weights keyword-only, with PyTorch's names (``w_ih``, ``w_hh``, ``b``...), so a call reads the
+same for RNN, LSTM and GRU and no caller depends on positions; the backward kernels return
+named tuples (:class:`RNNGrads`, :class:`LSTMGrads`, :class:`GRUGrads`).  For F6 that means
+``U = w_ih`` and ``W = w_hh``: ``rnn_tanh_forward(x, h0, w_ih=U, w_hh=W, b=b)``.
+
 **Layout.** Time first: ``x (T, N, I)``, states ``(N, H)``, all hidden states ``h (T, N, H)``.
 A reverse (bidirectional) direction is the same kernel run on the time-reversed sequence.
 
@@ -46,8 +52,42 @@ where :math:`\delta_t` is the gradient of the pre-activation.  A gradient reachi
 their norm is below 1 it vanishes geometrically (the "vanishing gradient" of lesson 07).
 """
 
+from typing import NamedTuple
+
 from ...backend import array_module
 from .activations import sigmoid_forward
+
+
+class RNNGrads(NamedTuple):
+    """Gradients of :func:`rnn_tanh_backward`, named as the forward's inputs."""
+
+    dx: object
+    dh0: object
+    dw_ih: object
+    dw_hh: object
+    db: object
+
+
+class LSTMGrads(NamedTuple):
+    """Gradients of :func:`lstm_backward`, named as the forward's inputs."""
+
+    dx: object
+    dh0: object
+    dc0: object
+    dw_ih: object
+    dw_hh: object
+    db: object
+
+
+class GRUGrads(NamedTuple):
+    """Gradients of :func:`gru_backward`, named as the forward's inputs."""
+
+    dx: object
+    dh0: object
+    dw_ih: object
+    dw_hh: object
+    db_ih: object
+    db_hh: object
 
 
 def _previous(h0, h):
@@ -66,12 +106,13 @@ def _input_weight_grads(da, x, states_before, w_ih):
 
 
 # ----- Elman RNN (F6) ------------------------------------------------------------------------
-def rnn_tanh_forward(x, h0, W, U, b):
+def rnn_tanh_forward(x, h0, *, w_ih, w_hh, b):
     r"""F6 over a sequence: :math:`h_t = \tanh(W h_{t-1} + U x_t + b)` for ``t = 1..T``.
 
-    x (T, N, I), h0 (N, H), W (H, H), U (H, I), b (H,) -> h (T, N, H), every hidden state.
-    (With PyTorch's names: ``W = weight_hh``, ``U = weight_ih``, ``b = bias_ih + bias_hh``.)
+    x (T, N, I), h0 (N, H), w_ih = U (H, I), w_hh = W (H, H), b (H,) -> h (T, N, H), every
+    hidden state.  (PyTorch's ``b`` is ``bias_ih + bias_hh``.)
     """
+    U, W = w_ih, w_hh
     xp = array_module(x, h0, W, U, b)
     ux = x @ U.T + b  # U x_t + b for every t at once: (T, N, H)
     h = xp.empty(ux.shape, dtype=ux.dtype)
@@ -82,12 +123,14 @@ def rnn_tanh_forward(x, h0, W, U, b):
     return h
 
 
-def rnn_tanh_backward(dh, x, h0, W, U, h):
+def rnn_tanh_backward(dh, x, h0, h, *, w_ih, w_hh):
     r"""BPTT for :func:`rnn_tanh_forward` (formulas in the module docstring).
 
     dh (T, N, H) is the gradient of the loss with respect to every :math:`h_t` as it leaves
-    the layer.  Returns ``(dx (T, N, I), dh0 (N, H), dW (H, H), dU (H, I), db (H,))``.
+    the layer, h (T, N, H) the forward's output.  Returns :class:`RNNGrads`
+    ``(dx (T, N, I), dh0 (N, H), dw_ih = dU (H, I), dw_hh = dW (H, H), db (H,))``.
     """
+    U, W = w_ih, w_hh
     xp = array_module(dh, x, h0, W, h)
     delta = xp.empty(h.shape, dtype=h.dtype)
     through_time = xp.zeros(h0.shape, dtype=h.dtype)  # W^T delta_{t+1}: what h_t passes on to h_{t+1}
@@ -95,11 +138,11 @@ def rnn_tanh_backward(dh, x, h0, W, U, h):
         delta[t] = (dh[t] + through_time) * (1 - h[t] * h[t])
         through_time = delta[t] @ W
     dx, dU, dW, db = _input_weight_grads(delta, x, _previous(h0, h), U)
-    return dx, through_time, dW, dU, db
+    return RNNGrads(dx, through_time, dU, dW, db)
 
 
 # ----- LSTM -------------------------------------------------------------------------------------
-def lstm_forward(x, h0, c0, w_ih, w_hh, b):
+def lstm_forward(x, h0, c0, *, w_ih, w_hh, b):
     """PyTorch's LSTM over a sequence (equations in the module docstring).
 
     x (T, N, I), h0 and c0 (N, H), w_ih (4H, I), w_hh (4H, H), b (4H,) = ``bias_ih + bias_hh``.
@@ -125,7 +168,7 @@ def lstm_forward(x, h0, c0, w_ih, w_hh, b):
     return h, c, gates
 
 
-def lstm_backward(dh, dc, x, h0, c0, w_ih, w_hh, h, c, gates):
+def lstm_backward(dh, dc, x, h0, c0, h, c, gates, *, w_ih, w_hh):
     r"""BPTT for :func:`lstm_forward`.
 
     dh, dc (T, N, H): gradients with respect to every :math:`h_t` and :math:`c_t` as they leave
@@ -136,7 +179,8 @@ def lstm_backward(dh, dc, x, h0, c0, w_ih, w_hh, h, c, gates):
         δg = c̄_t * i * (1-g²),   δo = h̄_t * tanh c_t * o(1-o)
         h̄_{t-1} = dh_{t-1} + W_hh^T δ,   c̄_{t-1} = dc_{t-1} + c̄_t * f
 
-    Returns ``(dx, dh0, dc0, dw_ih, dw_hh, db)``.
+    h, c, gates are the forward's outputs.  Returns :class:`LSTMGrads`
+    ``(dx, dh0, dc0, dw_ih, dw_hh, db)``.
     """
     xp = array_module(dh, dc, x, h0, w_hh, h)
     n_hidden = h0.shape[-1]
@@ -157,11 +201,11 @@ def lstm_backward(dh, dc, x, h0, c0, w_ih, w_hh, h, c, gates):
         h_carry = delta[t] @ w_hh
         c_carry = c_bar * f
     dx, dw_ih, dw_hh, db = _input_weight_grads(delta, x, _previous(h0, h), w_ih)
-    return dx, h_carry, c_carry, dw_ih, dw_hh, db
+    return LSTMGrads(dx, h_carry, c_carry, dw_ih, dw_hh, db)
 
 
 # ----- GRU ----------------------------------------------------------------------------------------
-def gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh):
+def gru_forward(x, h0, *, w_ih, w_hh, b_ih, b_hh):
     """PyTorch's GRU over a sequence (equations in the module docstring).
 
     x (T, N, I), h0 (N, H), w_ih (3H, I), w_hh (3H, H), b_ih and b_hh (3H,) -- kept apart,
@@ -186,7 +230,7 @@ def gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh):
     return h, gates
 
 
-def gru_backward(dh, x, h0, w_ih, w_hh, h, gates):
+def gru_backward(dh, x, h0, h, gates, *, w_ih, w_hh):
     r"""BPTT for :func:`gru_forward`.
 
     dh (T, N, H): gradient with respect to every :math:`h_t` as it leaves the layer.  With
@@ -197,7 +241,8 @@ def gru_backward(dh, x, h0, w_ih, w_hh, h, gates):
         hidden side (h_{t-1}): [δr, δz, δn * r]
         h̄_{t-1} = dh_{t-1} + h̄_t z + W_hh^T [δr, δz, δn r]
 
-    Returns ``(dx, dh0, dw_ih, dw_hh, db_ih, db_hh)``.
+    h, gates are the forward's outputs.  Returns :class:`GRUGrads`
+    ``(dx, dh0, dw_ih, dw_hh, db_ih, db_hh)``.
     """
     xp = array_module(dh, x, h0, w_hh, h)
     n_hidden = h0.shape[-1]
@@ -218,4 +263,4 @@ def gru_backward(dh, x, h0, w_ih, w_hh, h, gates):
     dw_hh = d2.T @ _previous(h0, h).reshape(-1, n_hidden)
     di2 = delta_in.reshape(-1, 3 * n_hidden)
     dw_ih = di2.T @ x.reshape(-1, x.shape[-1])
-    return delta_in @ w_ih, carry, dw_ih, dw_hh, xp.sum(di2, axis=0), xp.sum(d2, axis=0)
+    return GRUGrads(delta_in @ w_ih, carry, dw_ih, dw_hh, xp.sum(di2, axis=0), xp.sum(d2, axis=0))

@@ -1,0 +1,129 @@
+"""The one set of argument checks behind ``nn.functional``, the ``nn`` layers and the Keras layers.
+
+Every check names the operation or layer (``op``), the argument, what it expected and what it
+got, so ``F.conv2d(x, w, stride=0)``, ``nn.Conv2d(1, 2, 3, stride=0)`` and
+``keras.layers.Conv2D(2, 3, strides=0)`` are refused the same way -- the layers at construction,
+before any data has been seen.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import backend
+from ..autograd import Tensor, dim_index
+
+__all__ = [
+    "tensor", "require_float", "same_dtype", "positive_int", "pair", "reduction", "dim_index",
+    "batched_images", "conv_padding", "pool_geometry", "target", "as_tensor", "REDUCTIONS",
+]
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def tensor(op, name, value) -> Tensor:
+    """``value`` as a Tensor: a Tensor as it is, an array wrapped; anything else is refused."""
+    if isinstance(value, Tensor):
+        return value
+    if hasattr(value, "shape") and hasattr(value, "dtype"):
+        return Tensor(value)
+    raise TypeError(f"{op}: {name} must be a Tensor or an array, got {type(value).__name__}")
+
+
+def require_float(op, name, t: Tensor) -> None:
+    if t.dtype.kind != "f":
+        raise TypeError(f"{op}: {name} must be floating point, got dtype {t.dtype}")
+
+
+def same_dtype(op, a_name, a: Tensor, b_name, b: Tensor) -> None:
+    if a.dtype != b.dtype:
+        raise TypeError(f"{op}: {a_name} has dtype {a.dtype} but {b_name} has dtype {b.dtype}; "
+                        f"convert one, e.g. x.astype('{b.dtype}') or model.to('{a.dtype}')")
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def positive_int(op, name, value) -> int:
+    """A count such as ``out_features`` or ``filters``: an int >= 1."""
+    if not _is_int(value) or value < 1:
+        raise ValueError(f"{op}: {name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def pair(op, name, value, minimum) -> tuple[int, int]:
+    """An int or a pair of ints, each >= ``minimum``, as a pair (kernel sizes, strides, ...)."""
+    parts = (value, value) if _is_int(value) else value
+    try:
+        parts = tuple(parts)
+    except TypeError:
+        raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}") from None
+    if not all(_is_int(v) for v in parts):
+        raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
+    if len(parts) != 2 or any(v < minimum for v in parts):
+        raise ValueError(f"{op}: {name} must be an int or a pair of ints >= {minimum}, got {value!r}")
+    return int(parts[0]), int(parts[1])
+
+
+def reduction(op, value) -> None:
+    if value not in REDUCTIONS:
+        raise ValueError(f"{op}: reduction must be one of {REDUCTIONS}, got {value!r}")
+
+
+def batched_images(op, t: Tensor):
+    """Accept (N, C, H, W) or a single (C, H, W) image; return (tensor4d, was_unbatched)."""
+    if t.ndim == 3:
+        return t.reshape((1,) + t.shape), True
+    if t.ndim != 4:
+        raise ValueError(f"{op}: input must be 4-D (N, C, H, W) or 3-D (C, H, W), got shape {t.shape}")
+    return t, False
+
+
+def conv_padding(op, padding, kernel, dilation, stride) -> tuple[int, int]:
+    """A convolution's padding as a pair: an int, a pair, ``"valid"`` (none) or ``"same"``
+    (output size = input size, which needs stride 1 and an odd dilated kernel)."""
+    if padding == "valid":
+        return (0, 0)
+    if padding == "same":
+        if stride != (1, 1):
+            raise ValueError(f"{op}: padding='same' needs stride 1, got stride={stride}")
+        span = [d * (k - 1) for k, d in zip(kernel, dilation)]
+        if any(s % 2 for s in span):
+            raise ValueError(f"{op}: padding='same' needs an odd effective kernel size, got kernel "
+                             f"{tuple(kernel)} with dilation {dilation}")
+        return span[0] // 2, span[1] // 2
+    if isinstance(padding, str):
+        raise ValueError(f"{op}: padding must be an int, a pair of ints, 'valid' or 'same', got {padding!r}")
+    return pair(op, "padding", padding, 0)
+
+
+def pool_geometry(op, kernel_size, stride, padding):
+    """``(kernel, stride, padding)`` pairs of a pooling window; ``stride`` None means ``kernel_size``.
+    Padding may be at most half the window (so every window holds at least one real input)."""
+    kernel = pair(op, "kernel_size", kernel_size, 1)
+    stride = kernel if stride is None or (isinstance(stride, (list, tuple)) and not stride) else pair(
+        op, "stride", stride, 1)
+    padding = pair(op, "padding", padding, 0)
+    if any(2 * p > k for p, k in zip(padding, kernel)):
+        raise ValueError(f"{op}: padding {padding} must be at most half of kernel_size {kernel}")
+    return kernel, stride, padding
+
+
+def target(op, value, like: Tensor, integer=False) -> Tensor:
+    """A loss target as a Tensor of the active backend; float targets take the input's dtype."""
+    t = value if isinstance(value, Tensor) else Tensor(backend.asarray(value))
+    if integer:
+        if t.dtype.kind not in "iu":
+            raise TypeError(f"{op}: target must hold integer class indices, got dtype {t.dtype}")
+        return t
+    if t.dtype.kind not in "fiub":
+        raise TypeError(f"{op}: target must be numeric, got dtype {t.dtype}")
+    if t.dtype != like.dtype and not t.requires_grad:
+        t = Tensor(t.data.astype(like.dtype))
+    return t
+
+
+def as_tensor(value) -> Tensor:
+    """Anything array-like (a Tensor, an array, a list) as a Tensor of the active backend."""
+    return value if isinstance(value, Tensor) else Tensor(backend.asarray(value))
