@@ -47,7 +47,7 @@ _MOVED = ("get",)  # to tinymed.keras.optimizers
 
 
 def __getattr__(name):
-    # names that moved to tinymed.keras.optimizers keep working for one release (see _deprecated.py)
+    # names that moved to tinymed.keras.optimizers keep working for one release (_deprecated.py)
     if name in _MOVED:
         from . import _deprecated
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..autograd import Tensor
 from ..backend import array_module, to_numpy
-from . import _deprecated
+from . import _deprecated_keywords
 from ._checks import number, scalar
 from .clip import clip_by_global_norm, clip_by_norm, clip_by_value
 
@@ -53,7 +53,7 @@ class Optimizer:
         name = type(self).__name__
         clipping = None
         if deprecated:  # Keras's keywords, accepted for one more release
-            lr, clipping = _deprecated.keras_keywords(name, ("params", "lr") + self._hyper, lr, deprecated)
+            lr, clipping = _deprecated_keywords.keras_keywords(name, ("params", "lr") + self._hyper, lr, deprecated)
         self.lr = lr
         self._clipping = None
         if clipping is not None:
@@ -74,10 +74,10 @@ class Optimizer:
         self._lr = number(type(self).__name__, "lr", value)
 
     # Keras's names of lr and of the clipping bounds: deprecated here, kept by tinymed.keras
-    learning_rate = _deprecated.renamed_attribute("learning_rate", "lr")
-    clipnorm = _deprecated.clipping_attribute("clipnorm")
-    clipvalue = _deprecated.clipping_attribute("clipvalue")
-    global_clipnorm = _deprecated.clipping_attribute("global_clipnorm")
+    learning_rate = _deprecated_keywords.renamed_attribute("learning_rate", "lr")
+    clipnorm = _deprecated_keywords.clipping_attribute("clipnorm")
+    clipvalue = _deprecated_keywords.clipping_attribute("clipvalue")
+    global_clipnorm = _deprecated_keywords.clipping_attribute("global_clipnorm")
 
     @property
     def params(self) -> list:
