@@ -21,7 +21,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from ..recsys.sparse import CSRMatrix
+from ..sparse import CSRMatrix
 
 MEDICAL_KG_CSV = Path(__file__).resolve().parent / "medical_kg.csv"
 _CSV_COLUMNS = ["head", "head_type", "relation", "tail", "tail_type", "source"]

@@ -2,7 +2,7 @@ r"""Link analysis on a knowledge graph (article 004 §2-3, F18): PageRank and HI
 
 Both take a :class:`~tinymed.graph.KnowledgeGraph` or a networkx graph, use networkx's
 argument names, defaults and return values (dicts node -> score), and iterate on the
-sparse adjacency matrix :math:`A` (:class:`~tinymed.recsys.sparse.CSRMatrix`), never a
+sparse adjacency matrix :math:`A` (:class:`~tinymed.sparse.CSRMatrix`), never a
 dense one. An undirected edge counts in both directions; parallel edges add up.
 
 **PageRank.** Row-normalise :math:`A` to the transition matrix :math:`P` of a random
@@ -11,7 +11,8 @@ follows an edge; otherwise (and always from a *dangling* node without out-edges,
 sends it to the ``dangling`` distribution, by default :math:`p`) it jumps to a node drawn
 from the *personalization* vector :math:`p` (uniform by default):
 
-.. math:: x^{(t+1)} = \alpha \left(x^{(t)} P + \Big(\sum_{j\ \mathrm{dangling}} x^{(t)}_j\Big) d\right) + (1 - \alpha)\, p
+.. math::
+    x^{(t+1)} = \alpha \left(x^{(t)} P + \Big(\sum_{j\ \mathrm{dangling}} x^{(t)}_j\Big) d\right) + (1 - \alpha)\, p
 
 starting from ``nstart`` (uniform by default), until :math:`\|x^{(t+1)} - x^{(t)}\|_1 < N\cdot\mathrm{tol}`.
 A personalization vector concentrated on one disease gives *personalised PageRank*:
@@ -41,7 +42,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..recsys.sparse import CSRMatrix
+from ..sparse import CSRMatrix
 from .kg import KnowledgeGraph
 
 

@@ -19,6 +19,7 @@ factorisation), :mod:`.content` (content-based and hybrid), :mod:`.accuracy`,
 :mod:`.movielens` (MovieLens-100k from your own copy).
 """
 
+from ..sparse import CSRMatrix
 from . import accuracy, model_selection, similarities
 from .algo_base import AlgoBase
 from .baseline import BaselineOnly
@@ -31,7 +32,6 @@ from .matrix_factorization import SVD, MeanFilledSVD
 from .movielens import find_movielens_100k, load_movielens_100k
 from .predictions import Prediction, PredictionImpossible
 from .similarities import article_euclidean, feature_similarity
-from .sparse import CSRMatrix
 
 __all__ = [
     "accuracy", "model_selection", "similarities", "AlgoBase", "BaselineOnly", "BPMF", "ArticleHybrid",

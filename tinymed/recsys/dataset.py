@@ -31,7 +31,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .sparse import CSRMatrix
+from ..sparse import CSRMatrix
 
 _INTEGERS = (int, np.integer)  # concrete types: an isinstance check against an ABC is slow per prediction
 
