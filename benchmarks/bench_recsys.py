@@ -40,7 +40,7 @@ import tinymed  # noqa: E402
 import tinymed.recsys as tr  # noqa: E402
 from benchmarks.harness import print_table, save, timeit  # noqa: E402
 from tinymed.graph import graph_adjacency, hits, pagerank  # noqa: E402
-from tinymed.recsys.baseline import fit_baselines  # noqa: E402
+from tinymed.recsys.baselines import fit_baselines  # noqa: E402
 from tinymed.recsys.model_selection import KFold, train_test_split  # noqa: E402
 from tinymed.recsys.similarities import similarity_matrix  # noqa: E402
 

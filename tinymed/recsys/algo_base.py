@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .baselines import fit_baselines
 from .dataset import Trainset
 from .predictions import Prediction, PredictionImpossible
+from .similarities import similarity_matrix, validate_sim_options
 
 UNKNOWN_REASON = "User and/or item is unknown."
 
@@ -110,16 +112,12 @@ class AlgoBase:
     # ----- shared by several predictors ------------------------------------------------------
     def compute_baselines(self):
         """User and item biases ``(bu, bi)`` with ``bsl_options`` (ALS by default); cached."""
-        from .baseline import fit_baselines
-
         if self.bu is None:
             self.bu, self.bi = fit_baselines(self.trainset, self.bsl_options, verbose=self.verbose)
         return self.bu, self.bi
 
     def compute_similarities(self):
         """The similarity matrix between users (or items) named by ``sim_options``."""
-        from .similarities import similarity_matrix, validate_sim_options
-
         name, user_based, min_support, shrinkage = validate_sim_options(self.sim_options)
         baselines = self.compute_baselines() if name == "pearson_baseline" else None
         if self.verbose:
@@ -156,8 +154,3 @@ def cold_start_reason(user_known, item_known, fallback):
     what = {(False, True): "user", (True, False): "item", (False, False): "user and item"}[(user_known, item_known)]
     return f"{UNKNOWN_REASON} (unknown {what}; predicted {fallback})"
 
-
-def baseline_cold_start_details(user_known, item_known):
-    """``details`` of a model that falls back to the part of ``mu + b_u + b_i`` it knows."""
-    fallback = {(True, False): "mu + b_u", (False, True): "mu + b_i", (False, False): "mu"}[(user_known, item_known)]
-    return {"was_impossible": True, "reason": cold_start_reason(user_known, item_known, fallback)}

@@ -28,9 +28,10 @@ The prediction is :math:`\mu + \frac1S \sum_s p_u^{(s)\top} q_i^{(s)}` over the 
 after ``burn_in``. Laying the samples side by side, :math:`\bar P = [p^{(1)} \dots p^{(S)}] / \sqrt S`
 (and :math:`\bar Q` likewise), makes that average one dot product :math:`\bar P_u^\top \bar Q_i`.
 
-Step 3 is :func:`sample_rows_reference` (NumPy, read this one) or
-``tinymed.recsys._numba.bpmf_sample_rows`` (the same numbers, compiled); the
-Gaussian draws are made in NumPy beforehand so both use the very same ones.
+Step 3 is the kernel ``bpmf_sample_rows`` of the active backend: NumPy in
+:mod:`tinymed.kernels.reference.recsys` (read this one), or the same numbers compiled in
+:mod:`tinymed.kernels.numba.recsys`; the Gaussian draws are made in NumPy beforehand so both
+use the very same ones.
 """
 
 from __future__ import annotations
@@ -73,13 +74,12 @@ class BPMF(AlgoBase):
         t, k = trainset, self.n_factors
         rng = get_rng(self.random_state, "BPMF: random_state")
         mu = t.global_mean
-        by_user = _rows(t.users, t.items, t.ratings - mu, t.n_users)
-        by_item = _rows(t.items, t.users, t.ratings - mu, t.n_items)
+        # each side's rows: CSR (indptr, columns, centred ratings), a row's ratings in arrival order
+        by_user = (t.ratings_by_user.indptr, t.ratings_by_user.indices, t.ratings_by_user.data - mu)
+        by_item = (t.ratings_by_item.indptr, t.ratings_by_item.indices, t.ratings_by_item.data - mu)
         P = rng.normal(0, self.init_std_dev, (t.n_users, k))
         Q = rng.normal(0, self.init_std_dev, (t.n_items, k))
-        sample_rows = sample_rows_reference
-        if backend.current() == "numba":
-            from ._numba import bpmf_sample_rows as sample_rows
+        sample_rows = backend.kernel("bpmf_sample_rows")
         kept = self.n_samples - self.burn_in
         self.P_mean, self.Q_mean = np.zeros((t.n_users, kept * k)), np.zeros((t.n_items, kept * k))
         self.alphas, self.train_rmse = [], []
@@ -108,13 +108,6 @@ class BPMF(AlgoBase):
         return self.trainset.global_mean, {"was_impossible": True, "reason": reason}
 
 
-def _rows(x, y, values, n_x):
-    """CSR ``(indptr, columns, values)`` of the ratings grouped by ``x``, in arrival order."""
-    order = np.argsort(x, kind="stable")
-    indptr = np.concatenate(([0], np.cumsum(np.bincount(x, minlength=n_x))))
-    return indptr, y[order], values[order]
-
-
 def sample_normal_wishart(X, beta0, rng):
     r"""``(mu, Lambda)`` drawn from the Normal-Wishart posterior given the rows of ``X``
     (prior: mean 0, ``beta0``, :math:`W_0 = I`, :math:`\nu_0 = k`; formulas in the module docstring).
@@ -139,19 +132,3 @@ def sample_normal_wishart(X, beta0, rng):
     mean = n * x_bar / (beta0 + n) + np.linalg.solve(C.T, rng.standard_normal(k))
     return mean, precision
 
-
-def sample_rows_reference(indptr, columns, values, other, precision, precision_mean, alpha, noise, out):
-    r"""Step 3 of the sweep, in place: ``out[a]`` drawn from :math:`\mathcal N(m_a, \Lambda_a^{-1})`.
-
-    :math:`\Lambda_a = \Lambda + \alpha \sum_j o_j o_j^\top` and
-    :math:`\Lambda_a m_a = \Lambda\mu + \alpha \sum_j v_j o_j` over row ``a``'s entries
-    (column ``j`` = a row ``o_j`` of ``other``, value ``v_j``). With :math:`\Lambda_a = L L^\top`,
-    :math:`L^{-\top}(L^{-1} \Lambda_a m_a + z)` has mean :math:`m_a` and covariance
-    :math:`\Lambda_a^{-1}`, ``z = noise[a]`` standard normal.
-    """
-    for a in range(len(out)):
-        lo, hi = indptr[a], indptr[a + 1]
-        O = other[columns[lo:hi]]
-        L = np.linalg.cholesky(precision + alpha * O.T @ O)
-        y = np.linalg.solve(L, precision_mean + alpha * O.T @ values[lo:hi])
-        out[a] = np.linalg.solve(L.T, y + noise[a])

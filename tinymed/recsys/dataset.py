@@ -31,7 +31,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from ..sparse import CSRMatrix
+from ..sparse import CSRMatrix, indptr_from_rows
+from . import movielens
 
 _INTEGERS = (int, np.integer)  # concrete types: an isinstance check against an ABC is slow per prediction
 
@@ -130,13 +131,11 @@ class Dataset:
     @classmethod
     def load_builtin(cls, name="ml-100k", prompt=True):
         """Surprise's built-in data sets: only ``'ml-100k'``, and only from a copy already on
-        this machine (:func:`tinymed.recsys.load_movielens_100k`); tinymed downloads nothing,
-        so ``prompt`` is accepted and ignored."""
+        this machine (:func:`load_movielens_100k`); tinymed downloads nothing, so ``prompt`` is
+        accepted and ignored."""
         if name != "ml-100k":
             raise ValueError(f"Dataset.load_builtin: only 'ml-100k' is available (read from your own copy), "
                              f"got {name!r}")
-        from .movielens import load_movielens_100k
-
         return load_movielens_100k()
 
     @classmethod
@@ -221,13 +220,27 @@ def _checked(raw_ratings, rating_scale):
     return raw
 
 
+def load_movielens_100k(path=None):
+    """MovieLens-100k as a :class:`Dataset` on the 1-5 scale (where it is read from, and how:
+    :mod:`tinymed.recsys.movielens`).
+
+    Each raw rating is ``(user id, item id, rating, timestamp)``, the ids as the strings of
+    the file. A line that does not parse raises ``ValueError`` naming the file and line.
+    """
+    reader = Reader(line_format=movielens.LINE_FORMAT, sep=movielens.SEPARATOR, rating_scale=movielens.RATING_SCALE)
+    return Dataset(movielens.read_movielens_100k(path), reader)
+
+
 class Trainset:
     """Ratings with users and items numbered by inner ids, ready for fitting.
 
     Attributes (Surprise's): ``n_users``, ``n_items``, ``n_ratings``, ``rating_scale``,
     ``global_mean``; ``ur[u]`` and ``ir[i]`` are lists of ``(inner id, rating)`` in the order
     the ratings came. As arrays: ``users``, ``items``, ``ratings`` (one entry per rating, in
-    that order) -- the form the fitting kernels use.
+    that order); and as the sparse matrix R twice, ``ratings_by_user`` (a
+    :class:`~tinymed.sparse.CSRMatrix` with a row per user) and ``ratings_by_item`` (its
+    transpose, a row per item), every row's ratings again in the order they came -- the
+    form the fitting kernels use.
     """
 
     def __init__(self, users, items, ratings, rating_scale, raw2inner_id_users, raw2inner_id_items):
@@ -242,12 +255,10 @@ class Trainset:
         self.n_users = len(self._inner2raw_id_users)
         self.n_items = len(self._inner2raw_id_items)
         self.n_ratings = len(self.ratings)
-        # Ratings grouped by user, then by item, each group keeping arrival order (stable sort):
-        # the order in which Surprise walks ur[u] and ir[i], so sums and SGD sweeps match it.
-        self.by_user = np.argsort(self.users, kind="stable")
-        self.by_item = np.argsort(self.items, kind="stable")
-        self.user_indptr = np.concatenate(([0], np.cumsum(np.bincount(self.users, minlength=self.n_users))))
-        self.item_indptr = np.concatenate(([0], np.cumsum(np.bincount(self.items, minlength=self.n_items))))
+        # Each row keeps its ratings in arrival order, not sorted by column: the order in which
+        # Surprise walks ur[u] and ir[i], so sums, neighbour ties and SGD sweeps match it.
+        self.ratings_by_user = _rows_in_arrival_order(self.users, self.items, self.ratings, self.n_users, self.n_items)
+        self.ratings_by_item = _rows_in_arrival_order(self.items, self.users, self.ratings, self.n_items, self.n_users)
         self._global_mean = None
         self._ur = self._ir = None
 
@@ -304,42 +315,36 @@ class Trainset:
 
     def all_ratings(self):
         """``(u, i, r)`` with inner ids, user by user (the order SGD sweeps the ratings)."""
-        for k in self.by_user:
-            yield int(self.users[k]), int(self.items[k]), float(self.ratings[k])
+        R = self.ratings_by_user
+        yield from zip(R.row_of_entries().tolist(), R.indices.tolist(), R.data.tolist())
 
     @property
     def ur(self):
         """``{u: [(i, r), ...]}``: each user's ratings."""
         if self._ur is None:
-            self._ur = {u: [] for u in self.all_users()}
-            for k in self.by_user:
-                self._ur[int(self.users[k])].append((int(self.items[k]), float(self.ratings[k])))
+            self._ur = _lists_of_rows(self.ratings_by_user)
         return self._ur
 
     @property
     def ir(self):
         """``{i: [(u, r), ...]}``: each item's ratings."""
         if self._ir is None:
-            self._ir = {i: [] for i in self.all_items()}
-            for k in self.by_item:
-                self._ir[int(self.items[k])].append((int(self.users[k]), float(self.ratings[k])))
+            self._ir = _lists_of_rows(self.ratings_by_item)
         return self._ir
 
     def user_ratings(self, u):
         """``(items, ratings)`` arrays of user ``u`` (inner id), in arrival order."""
-        k = self.by_user[self.user_indptr[u]:self.user_indptr[u + 1]]
-        return self.items[k], self.ratings[k]
+        return self.ratings_by_user.row(u)
 
     def item_ratings(self, i):
         """``(users, ratings)`` arrays of item ``i`` (inner id), in arrival order."""
-        k = self.by_item[self.item_indptr[i]:self.item_indptr[i + 1]]
-        return self.users[k], self.ratings[k]
+        return self.ratings_by_item.row(i)
 
     @property
     def global_mean(self):
-        """The mean of all ratings, mu."""
+        """The mean of all ratings, mu (added user by user, as Surprise adds them)."""
         if self._global_mean is None:
-            self._global_mean = float(np.mean(self.ratings[self.by_user]))
+            self._global_mean = float(np.mean(self.ratings_by_user.data))
         return self._global_mean
 
     # ----- test sets -----------------------------------------------------------------------
@@ -374,3 +379,18 @@ class Trainset:
     def __repr__(self):
         return (f"<Trainset: {self.n_users} users, {self.n_items} items, {self.n_ratings} ratings, "
                 f"scale {self.rating_scale}>")
+
+
+def _rows_in_arrival_order(x, y, values, n_x, n_y):
+    """The ratings as an ``(n_x, n_y)`` :class:`CSRMatrix` with a row per ``x``, each row's
+    entries in the order they came (a stable sort by row; columns not sorted)."""
+    order = np.argsort(x, kind="stable")
+    return CSRMatrix(indptr_from_rows(x, n_x), y[order], values[order], (n_x, n_y))
+
+
+def _lists_of_rows(R):
+    """``{row: [(column, value), ...]}`` of every row of ``R``, entries in their stored order."""
+    lists = {x: [] for x in range(R.shape[0])}
+    for x, y, v in zip(R.row_of_entries().tolist(), R.indices.tolist(), R.data.tolist()):
+        lists[x].append((y, v))
+    return lists

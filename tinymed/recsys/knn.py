@@ -7,8 +7,10 @@ average their ratings weighted by similarity. Only neighbours with a positive si
 count. User-based, with :math:`N^k_i(u)` those neighbours:
 
 * :class:`KNNBasic`:     :math:`\hat r_{ui} = \frac{\sum_{v} \mathrm{sim}(u,v)\, r_{vi}}{\sum_v \mathrm{sim}(u,v)}`
-* :class:`KNNWithMeans`: :math:`\hat r_{ui} = \mu_u + \frac{\sum_{v} \mathrm{sim}(u,v)\,(r_{vi} - \mu_v)}{\sum_v \mathrm{sim}(u,v)}`
-* :class:`KNNBaseline`:  :math:`\hat r_{ui} = b_{ui} + \frac{\sum_{v} \mathrm{sim}(u,v)\,(r_{vi} - b_{vi})}{\sum_v \mathrm{sim}(u,v)}`
+* :class:`KNNWithMeans`:
+  :math:`\hat r_{ui} = \mu_u + \frac{\sum_{v} \mathrm{sim}(u,v)\,(r_{vi} - \mu_v)}{\sum_v \mathrm{sim}(u,v)}`
+* :class:`KNNBaseline`:
+  :math:`\hat r_{ui} = b_{ui} + \frac{\sum_{v} \mathrm{sim}(u,v)\,(r_{vi} - b_{vi})}{\sum_v \mathrm{sim}(u,v)}`
 
 Defaults are Surprise's: ``k=40``, ``min_k=1``, similarity ``msd``. With fewer than
 ``min_k`` usable neighbours KNNBasic cannot predict (it falls back to the global mean),
@@ -20,7 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .algo_base import AlgoBase, baseline_cold_start_details, cold_start_reason, known
+from .algo_base import AlgoBase, cold_start_reason, known
+from .baseline_only import baseline_estimate
 from .predictions import PredictionImpossible
 from .similarities import validate_sim_options
 
@@ -126,14 +129,12 @@ class KNNBaseline(SymmetricAlgo):
         return self
 
     def estimate(self, u, i):
-        user_known, item_known = known(self.trainset, u, i)
-        mu = self.trainset.global_mean
-        est = mu + (self.bu[u] if user_known else 0.0) + (self.bi[i] if item_known else 0.0)
-        if not (user_known and item_known):
-            return est, baseline_cold_start_details(user_known, item_known)
+        est = baseline_estimate(self.trainset, self.bu, self.bi, u, i)
+        if isinstance(est, tuple):  # an unknown user or item: the part of the baseline it knows
+            return est
         x, y = self.switch(u, i)
         nbs, sims, rs = self.neighbours(x, y)
         if len(sims) >= self.min_k and len(sims) > 0:
-            neighbour_baselines = mu + self.bx[nbs] + self.by[y]
+            neighbour_baselines = self.trainset.global_mean + self.bx[nbs] + self.by[y]
             est += np.sum(sims * (rs - neighbour_baselines)) / np.sum(sims)
         return float(est), {"actual_k": len(sims)}

@@ -23,8 +23,9 @@ items', from a NumPy RandomState -- and the biases at 0. Names and defaults are
 Surprise's (``n_factors=100, n_epochs=20, lr_all=0.005, reg_all=0.02``), and so is every
 number: with the same ``random_state`` tinymed and Surprise learn the same factors.
 
-The sweep runs in :func:`tinymed.recsys._numba.svd_sgd` under the numba backend and in
-:func:`svd_sgd_reference` (the readable loop, the same numbers, much slower) otherwise.
+The sweep is the kernel ``svd_sgd_epochs`` of the active backend: the readable loop in
+:mod:`tinymed.kernels.reference.recsys`, or its compiled twin in :mod:`tinymed.kernels.numba.recsys`
+(the same numbers, much faster).
 
 **MeanFilledSVD** is the closed-form alternative: fill the missing entries of R with a
 mean, then keep the best rank-*k* approximation (Eckart-Young: the truncated SVD).
@@ -35,7 +36,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend
-from .algo_base import AlgoBase, baseline_cold_start_details, cold_start_reason, known
+from .algo_base import AlgoBase, cold_start_reason, known
+from .baseline_only import baseline_estimate
 from .predictions import PredictionImpossible
 from .rng import get_rng
 
@@ -73,10 +75,9 @@ class SVD(AlgoBase):
         self.pu = np.asarray(rng.normal(self.init_mean, self.init_std_dev, size=shape_u), dtype=np.float64)
         self.qi = np.asarray(rng.normal(self.init_mean, self.init_std_dev, size=shape_i), dtype=np.float64)
         self.bu, self.bi = np.zeros(trainset.n_users), np.zeros(trainset.n_items)
-        sweep = svd_sgd_reference
-        if backend.current() == "numba":
-            from ._numba import svd_sgd as sweep
-        users, items, ratings = (a[trainset.by_user] for a in (trainset.users, trainset.items, trainset.ratings))
+        sweep = backend.kernel("svd_sgd_epochs")
+        R = trainset.ratings_by_user  # the sweep goes user by user
+        users, items, ratings = R.row_of_entries(), R.indices, R.data
         mu = trainset.global_mean if self.biased else 0.0
         args = (self.biased, self.lr_bu, self.lr_bi, self.lr_pu, self.lr_qi,
                 self.reg_bu, self.reg_bi, self.reg_pu, self.reg_qi)
@@ -94,36 +95,11 @@ class SVD(AlgoBase):
             if not (user_known and item_known):
                 raise PredictionImpossible(cold_start_reason(user_known, item_known, "the global mean"))
             return float(np.dot(self.qi[i], self.pu[u]))
-        est = self.trainset.global_mean
-        if user_known:
-            est += self.bu[u]
-        if item_known:
-            est += self.bi[i]
+        baseline = baseline_estimate(self.trainset, self.bu, self.bi, u, i)
         if user_known and item_known:
-            return float(est + np.dot(self.qi[i], self.pu[u]))
-        return float(est), baseline_cold_start_details(user_known, item_known)
-
-
-def svd_sgd_reference(users, items, ratings, global_mean, bu, bi, pu, qi, n_epochs, biased,
-                      lr_bu, lr_bi, lr_pu, lr_qi, reg_bu, reg_bi, reg_pu, reg_qi):
-    """The SGD sweep of :class:`SVD`, in place, one rating at a time (formulas: module docstring)."""
-    for _ in range(n_epochs):
-        for u, i, r in zip(users, items, ratings):
-            err = r - (global_mean + bu[u] + bi[i] + _dot_left_to_right(qi[i], pu[u]))
-            if biased:
-                bu[u] += lr_bu * (err - reg_bu * bu[u])
-                bi[i] += lr_bi * (err - reg_bi * bi[i])
-            p_before = pu[u].copy()
-            pu[u] += lr_pu * (err * qi[i] - reg_pu * pu[u])
-            qi[i] += lr_qi * (err * p_before - reg_qi * qi[i])
-
-
-def _dot_left_to_right(a, b):
-    """``sum_f a_f b_f`` added in order f = 0, 1, ... (cumsum is sequential; ``a @ b`` is not),
-    so the reference rounds exactly as the compiled loop does."""
-    if len(a) == 0:
-        return 0.0
-    return np.cumsum(a * b)[-1]
+            return float(baseline + np.dot(self.qi[i], self.pu[u]))
+        est, details = baseline
+        return float(est), details
 
 
 class MeanFilledSVD(AlgoBase):

@@ -2,7 +2,10 @@
 
 100,000 ratings (1-5 stars) of 1,682 films by 943 users, collected by GroupLens (University
 of Minnesota). Its licence forbids redistribution, so tinymed ships none of it and
-downloads nothing. :func:`load_movielens_100k` reads, in this order:
+downloads nothing. This module knows where a copy may be and how its lines read; it knows
+nothing of :class:`~tinymed.recsys.Dataset`, which composes the two in
+:func:`~tinymed.recsys.load_movielens_100k` (and Surprise's ``Dataset.load_builtin('ml-100k')``).
+:func:`find_movielens_100k` looks, in this order, at:
 
 1. ``path``, when given: GroupLens's ``u.data`` (tab-separated *user item rating
    timestamp*, no header), the unzipped ``ml-100k/`` folder that holds it, or RecBole's
@@ -14,8 +17,8 @@ downloads nothing. :func:`load_movielens_100k` reads, in this order:
 3. otherwise Surprise's download folder (``$SURPRISE_DATA_FOLDER``, default
    ``~/.surprise_data/``), where ``surprise.Dataset.load_builtin('ml-100k')`` unpacks it.
 
-Both files list the ratings in the same order, so the two give the same :class:`Dataset`,
-and the same folds as Surprise's ``load_builtin('ml-100k')`` (ids are kept as strings).
+Both files list the ratings in the same order, so the two give the same ratings, and the
+same folds as Surprise's ``load_builtin('ml-100k')`` (ids are kept as strings).
 """
 
 from __future__ import annotations
@@ -24,10 +27,9 @@ import importlib.util
 import os
 from pathlib import Path
 
-from .dataset import Dataset, Reader
-
 GROUPLENS_URL = "https://grouplens.org/datasets/movielens/100k/"
 RATING_SCALE = (1, 5)
+LINE_FORMAT, SEPARATOR = "user item rating timestamp", "\t"  # the Reader of the ratings read here
 _INTER_COLUMNS = ("user_id", "item_id", "rating", "timestamp")
 
 
@@ -52,7 +54,7 @@ def _surprise_copy():
 
 
 def find_movielens_100k(path=None):
-    """The file :func:`load_movielens_100k` would read (a :class:`~pathlib.Path`).
+    """The file ``load_movielens_100k`` would read (a :class:`~pathlib.Path`).
 
     Raises ``FileNotFoundError`` saying where it looked and how to get the data.
     """
@@ -82,11 +84,11 @@ def find_movielens_100k(path=None):
         "`pip install --no-deps recbole` and call load_movielens_100k() again.")
 
 
-def load_movielens_100k(path=None):
-    """MovieLens-100k as a :class:`Dataset` on the 1-5 scale (where it is read from: module docstring).
+def read_movielens_100k(path=None):
+    """The raw ratings ``[(user id, item id, rating, timestamp), ...]`` of the file
+    :func:`find_movielens_100k` finds, the ids as the strings of the file.
 
-    Each raw rating is ``(user id, item id, rating, timestamp)``, the ids as the strings of
-    the file. A line that does not parse raises ``ValueError`` naming the file and line.
+    A line that does not parse raises ``ValueError`` naming the file and line.
     """
     file = find_movielens_100k(path)
     with open(file, encoding="utf-8") as f:
@@ -105,8 +107,7 @@ def load_movielens_100k(path=None):
                if line.strip()]
     if not ratings:
         raise ValueError(f"load_movielens_100k: {str(file)!r} holds no ratings")
-    reader = Reader(line_format="user item rating timestamp", sep="\t", rating_scale=RATING_SCALE)
-    return Dataset(ratings, reader)
+    return ratings
 
 
 def _parse(line, columns, file, number):

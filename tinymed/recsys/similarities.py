@@ -25,11 +25,11 @@ For two users :math:`u, v` let :math:`I_{uv}` be the items both rated and :math:
 As in Surprise: pairs with fewer than ``min_support`` common ratings get 0, the diagonal
 is 1, and a zero denominator gives 0. Every matrix is symmetric.
 
-Two implementations with one signature: :func:`pairwise_similarity_reference` (dense NumPy
-matrix products -- read this one) and ``tinymed.recsys._numba.similarity_rows`` (for
-each row, walk its columns and add to the sums of every later row sharing them; groups
-of rows run on threads at once; the fast path, and it never holds a dense copy of the
-rows). :func:`pairwise_similarity` picks by the active backend.
+:func:`pairwise_similarity` computes them with the kernel ``row_similarities`` of the active
+backend: dense NumPy matrix products in :mod:`tinymed.kernels.reference.recsys` (read this
+one), or, in :mod:`tinymed.kernels.numba.recsys`, for each row a walk over its columns that
+adds to the sums of every later row sharing them, groups of rows on threads at once (the
+fast path, and it never holds a dense copy of the rows).
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend
+from ..sparse import CSRMatrix
 
 SIMILARITIES = ("cosine", "msd", "pearson", "pearson_baseline", "article_euclidean")
 _SIM_KEYS = {"name", "user_based", "min_support", "shrinkage"}
@@ -60,23 +61,20 @@ def validate_sim_options(sim_options):
 
 
 def rows_for_similarity(trainset, user_based=True, baselines=None):
-    """CSR arrays ``(indptr, indices, values)`` of the rows to compare, columns sorted.
+    """The rows to compare as a :class:`~tinymed.sparse.CSRMatrix`, each row's columns sorted.
 
-    Rows are users (``user_based``) or items. ``values`` are the ratings, or with
+    Rows are users (``user_based``) or items. Values are the ratings, or with
     ``baselines=(bu, bi)`` the residuals ``r - (mu + bu + bi)`` that ``pearson_baseline`` uses.
     """
     x, y = (trainset.users, trainset.items) if user_based else (trainset.items, trainset.users)
-    n_x = trainset.n_users if user_based else trainset.n_items
+    n_x, n_y = (trainset.n_users, trainset.n_items) if user_based else (trainset.n_items, trainset.n_users)
     values = trainset.ratings
     if baselines is not None:
         bu, bi = baselines
         # same grouping as Surprise: r - ((mu + b_y) + b_x)
         bx, by = (bu, bi) if user_based else (bi, bu)
         values = values - ((trainset.global_mean + by[y]) + bx[x])
-    n_y = trainset.n_items if user_based else trainset.n_users
-    order = np.argsort(x * n_y + y)  # by row, then column (the pairs are distinct)
-    indptr = np.concatenate(([0], np.cumsum(np.bincount(x, minlength=n_x))))
-    return indptr, y[order], values[order]
+    return CSRMatrix.from_coo(x, y, values, (n_x, n_y))
 
 
 def similarity_matrix(trainset, name="msd", user_based=True, min_support=1, shrinkage=100, baselines=None):
@@ -85,109 +83,16 @@ def similarity_matrix(trainset, name="msd", user_based=True, min_support=1, shri
         raise ValueError(f"similarity_matrix: unknown similarity {name!r}; expected one of {', '.join(SIMILARITIES)}")
     if name == "pearson_baseline" and baselines is None:
         raise ValueError("similarity_matrix: 'pearson_baseline' needs baselines=(bu, bi)")
-    indptr, indices, values = rows_for_similarity(trainset, user_based,
-                                                  baselines if name == "pearson_baseline" else None)
-    n_y = trainset.n_items if user_based else trainset.n_users
-    return pairwise_similarity(name, indptr, indices, values, n_y, min_support, shrinkage)
+    rows = rows_for_similarity(trainset, user_based, baselines if name == "pearson_baseline" else None)
+    return pairwise_similarity(name, rows.indptr, rows.indices, rows.data, rows.shape[1], min_support, shrinkage)
 
 
 def pairwise_similarity(name, indptr, indices, values, n_y, min_support=1, shrinkage=100):
-    """Dispatch to the numba kernel under the numba backend, else to the NumPy reference."""
+    """All pairwise similarities ``(n_x, n_x)`` of the CSR rows ``(indptr, indices, values)`` with
+    ``n_y`` columns, by the kernel ``row_similarities`` of the active backend (formulas above)."""
     if name not in SIMILARITIES:
         raise ValueError(f"pairwise_similarity: unknown similarity {name!r}; expected one of {', '.join(SIMILARITIES)}")
-    if backend.current() == "numba":
-        return _pairwise_similarity_numba(name, indptr, indices, values, n_y, min_support, shrinkage)
-    return pairwise_similarity_reference(name, indptr, indices, values, n_y, min_support, shrinkage)
-
-
-def _pairwise_similarity_numba(name, indptr, indices, values, n_y, min_support, shrinkage):
-    """The numba kernel, on ``numba.get_num_threads()`` threads at once (it releases the GIL).
-
-    Its inputs: the rows by column too (CSC), and where each entry sits there. Threads over
-    a ``nogil`` kernel rather than ``prange``: the same speed-up, and the first call (a
-    lesson's, or CI's, with no cached machine code yet) compiles in about 2 s instead of 6.
-    """
-    from concurrent.futures import ThreadPoolExecutor
-
-    import numba
-
-    from . import _numba
-
-    indptr, indices = np.asarray(indptr, np.int64), np.asarray(indices, np.int64)
-    values = np.asarray(values, np.float64)
-    n_x = len(indptr) - 1
-    rows = np.repeat(np.arange(n_x), np.diff(indptr))
-    by_column = np.argsort(indices * n_x + rows)  # by column, then row (the pairs are distinct)
-    col_position = np.empty_like(by_column)
-    col_position[by_column] = np.arange(len(by_column))
-    col_indptr = np.concatenate(([0], np.cumsum(np.bincount(indices, minlength=n_y))))
-    args = (SIMILARITIES.index(name), indptr, indices, values, col_indptr, rows[by_column], values[by_column],
-            col_position, int(min_support), float(shrinkage))
-    sim = np.zeros((n_x, n_x))
-    n_threads, n_pairs = numba.get_num_threads(), (n_x + 1) // 2
-    # a few tasks per thread even out the load; each task holds (n_x, 8) sums
-    n_tasks = max(1, min(n_pairs, 4 * n_threads if n_x >= 64 else 1))
-    bounds = [k * n_pairs // n_tasks for k in range(n_tasks + 1)]
-    if n_tasks == 1:
-        _numba.similarity_rows(*args, 0, n_pairs, sim)
-    else:
-        with ThreadPoolExecutor(max_workers=n_threads) as pool:
-            list(pool.map(lambda k: _numba.similarity_rows(*args, bounds[k], bounds[k + 1], sim), range(n_tasks)))
-    _numba.mirror_upper_triangle(sim)
-    return sim
-
-
-def pairwise_similarity_reference(name, indptr, indices, values, n_y, min_support=1, shrinkage=100):
-    """All pairwise similarities of the CSR rows, as dense matrix products.
-
-    With ``X`` the dense rows (0 where unrated) and ``M`` the 0/1 mask of rated entries,
-    every sum over the common support of rows ``a, b`` is one matrix product:
-
-    * ``n = M M^T``                       number of common columns
-    * ``S_ab = X X^T``                    sum of products
-    * ``S_aa = (X*X) M^T``, ``S_bb = S_aa^T``  sums of squares over the common columns
-    * ``S_a = X M^T``, ``S_b = S_a^T``         sums over the common columns
-    * ``D = S_aa + S_bb - 2 S_ab``           sum of squared differences
-    """
-    indptr = np.asarray(indptr, dtype=np.int64)
-    n_x = len(indptr) - 1
-    rows = np.repeat(np.arange(n_x), np.diff(indptr))
-    X = np.zeros((n_x, n_y))
-    M = np.zeros((n_x, n_y))
-    X[rows, indices] = values
-    M[rows, indices] = 1.0
-
-    n = M @ M.T
-    S_ab = X @ X.T
-    S_aa = (X * X) @ M.T
-    S_bb = S_aa.T
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if name in ("cosine", "pearson_baseline"):
-            sim = _ratio(S_ab, np.sqrt(S_aa * S_bb))
-            if name == "pearson_baseline":
-                sim = sim * ((n - 1) / (n - 1 + shrinkage))
-                min_support = max(2, min_support)
-        elif name == "msd":
-            D = np.maximum(S_aa + S_bb - 2 * S_ab, 0.0)
-            sim = np.where(n > 0, 1.0 / (D / np.where(n > 0, n, 1) + 1.0), 0.0)
-        elif name == "pearson":
-            S_a = X @ M.T
-            S_b = S_a.T
-            var = (n * S_aa - S_a**2) * (n * S_bb - S_b**2)
-            sim = np.where(var > 0, (n * S_ab - S_a * S_b) / np.sqrt(np.where(var > 0, var, 1.0)), 0.0)
-        elif name == "article_euclidean":
-            D = np.maximum(S_aa + S_bb - 2 * S_ab, 0.0)
-            norms = np.sqrt(S_aa * S_bb)
-            sim = np.where(norms > 0, 1.0 - np.sqrt(D) / np.where(norms > 0, norms, 1.0), 0.0)
-        else:
-            raise ValueError(f"pairwise_similarity_reference: unknown similarity {name!r}")
-    sim = np.where(n < min_support, 0.0, sim)
-    np.fill_diagonal(sim, 1.0)
-    return sim
-
-
-def _ratio(num, den):
-    return np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
+    return backend.kernel("row_similarities")(name, indptr, indices, values, n_y, min_support, shrinkage)
 
 
 def feature_similarity(features, name="cosine"):

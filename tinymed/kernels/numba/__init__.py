@@ -37,3 +37,4 @@ from .pool import avg_pool2d_backward, avg_pool2d_forward, max_pool2d_backward, 
 from .rnn import gru_backward, gru_forward, lstm_backward, lstm_forward, rnn_tanh_backward, rnn_tanh_forward
 from .attention import scaled_dot_product_attention_backward, scaled_dot_product_attention_forward
 from .norm import embedding_backward, layer_norm_backward, layer_norm_forward
+from .recsys import baseline_sgd_epochs, bpmf_sample_rows, row_similarities, svd_sgd_epochs

@@ -41,3 +41,4 @@ from .rnn import (
 )
 from .attention import scaled_dot_product_attention_backward, scaled_dot_product_attention_forward
 from .norm import embedding_backward, embedding_forward, layer_norm_backward, layer_norm_forward
+from .recsys import baseline_sgd_epochs, bpmf_sample_rows, row_similarities, svd_sgd_epochs

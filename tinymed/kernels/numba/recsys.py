@@ -1,26 +1,88 @@
 """Numba loops for the recommender: pairwise similarities, baseline SGD, SVD by SGD, BPMF draws.
 
-Each mirrors a readable NumPy/Python version and gives the same numbers:
+Each has the signature of its twin in :mod:`tinymed.kernels.reference.recsys` (formulas and
+shapes there) and gives the same numbers:
 
-* :func:`similarity_rows` (+ :func:`mirror_upper_triangle`) --
-  :func:`tinymed.recsys.similarities.pairwise_similarity_reference`
-* :func:`baseline_sgd`     -- :func:`tinymed.recsys.baseline.baseline_sgd_reference`
-* :func:`svd_sgd`          -- :func:`tinymed.recsys.matrix_factorization.svd_sgd_reference`
-* :func:`bpmf_sample_rows` -- :func:`tinymed.recsys.bpmf.sample_rows_reference`
+* :func:`row_similarities`    -- for each row, walk its columns and add to the sums of every
+  later row sharing them; groups of rows run on threads at once, and no dense copy of the
+  rows is ever made (the reference's matrix products need one);
+* :func:`baseline_sgd_epochs` -- the same loop, compiled;
+* :func:`svd_sgd_epochs`      -- the same loop, compiled;
+* :func:`bpmf_sample_rows`    -- the same draws, with the Cholesky factor and the two
+  triangular solves written out.
 
 ``NUMBA_DISABLE_JIT=1`` runs them as plain Python to step through in a debugger.
 No ``fastmath``: the SGD sweeps must round exactly as the reference does.
 """
 
+from concurrent.futures import ThreadPoolExecutor
+
+import numba
 import numpy as np
 from numba import njit
 
-COSINE, MSD, PEARSON, PEARSON_BASELINE, ARTICLE_EUCLIDEAN = range(5)  # SIMILARITIES' order
+COSINE, MSD, PEARSON, PEARSON_BASELINE, ARTICLE_EUCLIDEAN = range(5)
+_KIND = {"cosine": COSINE, "msd": MSD, "pearson": PEARSON, "pearson_baseline": PEARSON_BASELINE,
+         "article_euclidean": ARTICLE_EUCLIDEAN}
+
+
+def row_similarities(name, indptr, indices, values, n_y, min_support=1, shrinkage=100):
+    """All pairwise similarities of the CSR rows, on ``numba.get_num_threads()`` threads at once.
+
+    The rows are also laid out by column (CSC, :func:`_by_column`), so that each row finds
+    the later rows sharing a column without a search. Threads over a ``nogil`` kernel rather
+    than ``prange``: the same speed-up, and the first call (a lesson's, or CI's, with no cached
+    machine code yet) compiles in about 2 s instead of 6.
+    """
+    if name not in _KIND:
+        raise ValueError(f"row_similarities: unknown similarity {name!r}")
+    indptr, indices = np.asarray(indptr, np.int64), np.asarray(indices, np.int64)
+    values = np.asarray(values, np.float64)
+    n_x = len(indptr) - 1
+    args = (_KIND[name], indptr, indices, values, *_by_column(indptr, indices, values, n_y), int(min_support),
+            float(shrinkage))
+    sim = np.zeros((n_x, n_x))
+    n_threads, n_pairs = numba.get_num_threads(), (n_x + 1) // 2
+    # a few tasks per thread even out the load; each task holds (n_x, 8) sums
+    n_tasks = max(1, min(n_pairs, 4 * n_threads if n_x >= 64 else 1))
+    bounds = [k * n_pairs // n_tasks for k in range(n_tasks + 1)]
+    if n_tasks == 1:
+        similarity_rows(*args, 0, n_pairs, sim)
+    else:
+        with ThreadPoolExecutor(max_workers=n_threads) as pool:
+            list(pool.map(lambda k: similarity_rows(*args, bounds[k], bounds[k + 1], sim), range(n_tasks)))
+    mirror_upper_triangle(sim)
+    return sim
+
+
+@njit(cache=True)
+def _by_column(indptr, indices, values, n_y):
+    """The CSR rows' entries by column (CSC): ``(col_indptr, col_rows, col_values, col_position)``.
+
+    ``col_indptr (n_y + 1,)``; ``col_rows``, ``col_values (nnz,)`` hold column ``y``'s entries
+    at ``col_indptr[y]:col_indptr[y + 1]``, rows ascending; ``col_position[p]`` is where CSR
+    entry ``p`` went. A counting sort: count each column, add up, then deal the entries out
+    row by row (so rows come out ascending within every column).
+    """
+    nnz = len(indices)
+    col_indptr = np.zeros(n_y + 1, np.int64)
+    for p in range(nnz):
+        col_indptr[indices[p] + 1] += 1
+    for y in range(n_y):
+        col_indptr[y + 1] += col_indptr[y]
+    next_free = col_indptr[:-1].copy()
+    col_rows, col_values, col_position = np.empty(nnz, np.int64), np.empty(nnz), np.empty(nnz, np.int64)
+    for a in range(len(indptr) - 1):
+        for p in range(indptr[a], indptr[a + 1]):
+            q = next_free[indices[p]]
+            next_free[indices[p]] = q + 1
+            col_rows[q], col_values[q], col_position[p] = a, values[p], q
+    return col_indptr, col_rows, col_values, col_position
 
 
 @njit(cache=True)
 def _finish(kind, n, s_ab, s_aa, s_bb, s_a, s_b, d2, min_support, shrinkage):
-    """One similarity from the sums over the common support (formulas: similarities.py)."""
+    """One similarity from the sums over the common support (formulas: reference ``row_similarities``)."""
     if kind == PEARSON_BASELINE:
         min_support = max(2, min_support)
     if n < min_support or n == 0:
@@ -54,7 +116,7 @@ def similarity_rows(kind, indptr, indices, values, col_indptr, col_rows, col_val
                     shrinkage, first, last, sim):
     """The upper triangle of rows ``t`` and ``n_x - 1 - t`` for ``first <= t < last`` (one task).
 
-    ``kind`` indexes SIMILARITIES; ``col_*`` are the same entries by column (CSC), rows
+    ``kind`` is one of COSINE ... ARTICLE_EUCLIDEAN; ``col_*`` are the same entries by column (CSC), rows
     ascending within a column, and ``col_position[p]`` is where CSR entry ``p`` sits in
     them. Row ``a`` is compared with the rows after it only; pairing row ``t`` with row
     ``n_x - 1 - t`` makes every task about as long. ``nogil``: tasks run on threads at once,
@@ -121,7 +183,7 @@ def _upper_row(kind, indptr, indices, values, col_indptr, col_rows, col_values, 
 
 
 @njit(cache=True)
-def baseline_sgd(users, items, ratings, global_mean, bu, bi, n_epochs, lr, reg):
+def baseline_sgd_epochs(users, items, ratings, global_mean, bu, bi, n_epochs, lr, reg):
     """Biases by SGD, in place: for each rating, ``e = r - (mu + b_u + b_i)``,
     ``b_u += lr (e - reg b_u)``, ``b_i += lr (e - reg b_i)``."""
     for _ in range(n_epochs):
@@ -133,9 +195,11 @@ def baseline_sgd(users, items, ratings, global_mean, bu, bi, n_epochs, lr, reg):
 
 
 @njit(cache=True)
-def svd_sgd(users, items, ratings, global_mean, bu, bi, pu, qi, n_epochs, biased,
-            lr_bu, lr_bi, lr_pu, lr_qi, reg_bu, reg_bi, reg_pu, reg_qi):
-    """Biased matrix factorisation by SGD, in place (update rules: matrix_factorization.py)."""
+def svd_sgd_epochs(users, items, ratings, global_mean, bu, bi, pu, qi, n_epochs, biased,
+                   lr_bu, lr_bi, lr_pu, lr_qi, reg_bu, reg_bi, reg_pu, reg_qi):
+    """Biased matrix factorisation by SGD, in place: ``e = r - (mu + b_u + b_i + q_i . p_u)``, then
+    ``b_u, b_i`` (if ``biased``), ``p_u`` and ``q_i`` each step ``lr (e * other - reg * itself)``,
+    ``q_i`` with ``p_u`` from before its update (reference ``svd_sgd_epochs``)."""
     n_factors = pu.shape[1]
     for _ in range(n_epochs):
         for k in range(len(ratings)):
@@ -156,7 +220,7 @@ def svd_sgd(users, items, ratings, global_mean, bu, bi, pu, qi, n_epochs, biased
 
 @njit(cache=True)
 def bpmf_sample_rows(indptr, columns, values, other, precision, precision_mean, alpha, noise, out):
-    """BPMF's draw of every row given the other side, in place (bpmf.sample_rows_reference).
+    """BPMF's draw of every row given the other side, in place (formulas: reference ``bpmf_sample_rows``).
 
     Per row: accumulate the precision and the right-hand side, factor the precision
     ``L L^T`` (Cholesky), then ``out[a] = L^-T (L^-1 rhs + noise[a])``. The rows are

@@ -12,8 +12,6 @@ import pytest
 import tinymed
 import tinymed.recsys as tr
 
-from .conftest import BACKENDS
-
 surprise = pytest.importorskip("surprise", reason="scikit-surprise is not installed")
 from surprise import model_selection as sms  # noqa: E402
 
@@ -59,7 +57,7 @@ def test_same_splits(split):
 
 def _compare(split, make, rtol=1e-12):
     _, _, s_train, s_test, t_train, t_test = split
-    for backend in BACKENDS:
+    for backend in tinymed.available():
         with tinymed.using(backend):
             s_pred = make(surprise).fit(s_train).test(s_test)
             t_pred = make(tr).fit(t_train).test(t_test)
@@ -99,7 +97,7 @@ def test_baseline_only(split, bsl):
 
 def test_svd_identical_factors_and_predictions(split):
     _, _, s_train, _, t_train, _ = split
-    for backend in BACKENDS:
+    for backend in tinymed.available():
         with tinymed.using(backend):
             s = surprise.SVD(n_factors=20, n_epochs=5, random_state=0).fit(s_train)
             t = tr.SVD(n_factors=20, n_epochs=5, random_state=0).fit(t_train)

@@ -1,4 +1,4 @@
-r"""Baseline estimates :math:`b_{ui} = \mu + b_u + b_i`, and the :class:`BaselineOnly` predictor.
+r"""Baseline estimates :math:`b_{ui} = \mu + b_u + b_i`: fitting the biases (every predictor may ask).
 
 :math:`\mu` is the mean rating, :math:`b_u` how much patient *u* responds above or below
 average, :math:`b_i` how much better treatment *i* does than average. They minimise
@@ -15,6 +15,8 @@ or by stochastic gradient descent, ``method='sgd'`` (``n_epochs=20``, ``reg=0.02
 ``learning_rate=0.005``), sweeping the ratings user by user::
 
     e = r_ui - (mu + b_u + b_i);  b_u += lr (e - reg b_u);  b_i += lr (e - reg b_i)
+
+The predictor that estimates with the biases alone is :class:`~tinymed.recsys.BaselineOnly`.
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend
-from .algo_base import AlgoBase, baseline_cold_start_details, known
 
 _DEFAULTS = {"als": {"n_epochs": 10, "reg_u": 15, "reg_i": 10},
              "sgd": {"n_epochs": 20, "reg": 0.02, "learning_rate": 0.005}}
@@ -51,14 +52,7 @@ def fit_baselines(trainset, bsl_options=None, verbose=False):
         print(f"Estimating biases using {method}...")
     if method == "als":
         return baseline_als(trainset, int(options["n_epochs"]), float(options["reg_u"]), float(options["reg_i"]))
-    users, items, ratings = (a[trainset.by_user] for a in (trainset.users, trainset.items, trainset.ratings))
-    bu, bi = np.zeros(trainset.n_users), np.zeros(trainset.n_items)
-    sgd = baseline_sgd_reference
-    if backend.current() == "numba":
-        from ._numba import baseline_sgd as sgd
-    sgd(users, items, ratings, trainset.global_mean, bu, bi, int(options["n_epochs"]),
-        float(options["learning_rate"]), float(options["reg"]))
-    return bu, bi
+    return baseline_sgd(trainset, int(options["n_epochs"]), float(options["learning_rate"]), float(options["reg"]))
 
 
 def baseline_als(trainset, n_epochs=10, reg_u=15.0, reg_i=10.0):
@@ -78,42 +72,11 @@ def baseline_als(trainset, n_epochs=10, reg_u=15.0, reg_i=10.0):
     return bu, bi
 
 
-def baseline_sgd_reference(users, items, ratings, global_mean, bu, bi, n_epochs, lr, reg):
-    """SGD for the biases, in place, one rating at a time (the numba kernel's twin)."""
-    for _ in range(n_epochs):
-        for u, i, r in zip(users, items, ratings):
-            err = r - (global_mean + bu[u] + bi[i])
-            bu[u] += lr * (err - reg * bu[u])
-            bi[i] += lr * (err - reg * bi[i])
-
-
-class BaselineOnly(AlgoBase):
-    r"""Predict the baseline :math:`\hat r_{ui} = \mu + b_u + b_i` (no interaction at all).
-
-    A user or item not in the trainset contributes no bias; ``details`` then says so.
-    """
-
-    def __init__(self, bsl_options=None, verbose=True):
-        super().__init__(bsl_options=bsl_options, verbose=verbose)
-        validate_bsl_options(self.bsl_options)
-
-    def fit(self, trainset):
-        super().fit(trainset)
-        self.compute_baselines()
-        return self
-
-    def estimate(self, u, i):
-        return baseline_estimate(self, u, i)
-
-
-def baseline_estimate(algo, u, i):
-    """``mu + b_u + b_i`` with the biases the trainset knows, and a cold-start note if any is missing."""
-    user_known, item_known = known(algo.trainset, u, i)
-    est = algo.trainset.global_mean
-    if user_known:
-        est += algo.bu[u]
-    if item_known:
-        est += algo.bi[i]
-    if user_known and item_known:
-        return est
-    return est, baseline_cold_start_details(user_known, item_known)
+def baseline_sgd(trainset, n_epochs=20, learning_rate=0.005, reg=0.02):
+    """Stochastic gradient descent for the biases, sweeping the ratings user by user (formulas
+    in the module docstring; the loop is the kernel ``baseline_sgd_epochs`` of the active backend)."""
+    R = trainset.ratings_by_user
+    bu, bi = np.zeros(trainset.n_users), np.zeros(trainset.n_items)
+    backend.kernel("baseline_sgd_epochs")(R.row_of_entries(), R.indices, R.data, trainset.global_mean, bu, bi,
+                                          n_epochs, learning_rate, reg)
+    return bu, bi

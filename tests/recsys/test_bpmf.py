@@ -1,9 +1,9 @@
-"""BPMF: the Gaussian draw of a row, the Normal-Wishart draw, numba vs reference, learning."""
+"""BPMF: the Gaussian draw of a row, the Normal-Wishart draw, learning (backend agreement: test_kernels)."""
 
 import numpy as np
 import pytest
 
-import tinymed
+from tinymed.kernels.reference.recsys import bpmf_sample_rows
 from tinymed.recsys import (
     BPMF,
     SVD,
@@ -12,52 +12,27 @@ from tinymed.recsys import (
     accuracy,
     make_treatment_responses,
 )
-from tinymed.recsys.bpmf import sample_normal_wishart, sample_rows_reference
+from tinymed.recsys.bpmf import sample_normal_wishart
 from tinymed.recsys.model_selection import train_test_split
 
-from .conftest import BACKENDS, assert_agree
 
-
-def random_rows(rng, n_rows=30, n_other=12, k=4, density=0.4):
-    mask = rng.random((n_rows, n_other)) < density
-    rows, cols = np.nonzero(mask)
-    indptr = np.concatenate(([0], np.cumsum(mask.sum(axis=1))))
-    values = rng.normal(0, 1, len(rows))
-    other = rng.normal(0, 1, (n_other, k))
-    A = rng.normal(0, 1, (k, k))
-    precision = A @ A.T + k * np.eye(k)
-    return indptr, cols, values, other, precision, rng.normal(0, 1, k)
-
-
-def test_row_draw_has_the_conditional_mean_and_covariance(rng):
-    indptr, cols, values, other, precision, mean0 = random_rows(rng)
+def test_row_draw_has_the_conditional_mean_and_covariance(rng, bpmf_rows):
+    indptr, cols, values, other, precision, mean0 = bpmf_rows(rng)
     alpha = 1.7
     k = other.shape[1]
     out = np.empty((len(indptr) - 1, k))
-    sample_rows_reference(indptr, cols, values, other, precision, precision @ mean0, alpha, np.zeros_like(out), out)
+    bpmf_sample_rows(indptr, cols, values, other, precision, precision @ mean0, alpha, np.zeros_like(out), out)
     noise = rng.normal(0, 1, out.shape)
     drawn = np.empty_like(out)
-    sample_rows_reference(indptr, cols, values, other, precision, precision @ mean0, alpha, noise, drawn)
+    bpmf_sample_rows(indptr, cols, values, other, precision, precision @ mean0, alpha, noise, drawn)
     for a in range(len(out)):
-        O, v = other[cols[indptr[a]:indptr[a + 1]]], values[indptr[a]:indptr[a + 1]]
-        Lam = precision + alpha * O.T @ O            # the posterior precision, written out
-        m = np.linalg.solve(Lam, precision @ mean0 + alpha * O.T @ v)
+        O_a, v = other[cols[indptr[a]:indptr[a + 1]]], values[indptr[a]:indptr[a + 1]]
+        Lam = precision + alpha * O_a.T @ O_a        # the posterior precision, written out
+        m = np.linalg.solve(Lam, precision @ mean0 + alpha * O_a.T @ v)
         np.testing.assert_allclose(out[a], m, rtol=1e-10, atol=1e-12)  # zero noise: the mean
         # drawn - mean = L^-T z has covariance Lam^-1: (drawn - m)^T Lam (drawn - m) = |z|^2
         d = drawn[a] - m
         assert d @ Lam @ d == pytest.approx(noise[a] @ noise[a], rel=1e-9)
-
-
-@pytest.mark.skipif("numba" not in BACKENDS, reason="numba is not installed")
-def test_numba_row_draw_agrees_with_reference(rng):
-    from tinymed.recsys._numba import bpmf_sample_rows
-
-    indptr, cols, values, other, precision, mean0 = random_rows(rng, n_rows=50, k=7)
-    noise = rng.normal(0, 1, (50, 7))
-    expected, actual = np.empty((50, 7)), np.empty((50, 7))
-    sample_rows_reference(indptr, cols, values, other, precision, precision @ mean0, 0.8, noise, expected)
-    bpmf_sample_rows(indptr, cols, values, other, precision, precision @ mean0, 0.8, noise, actual)
-    assert_agree(actual, expected)
 
 
 def test_normal_wishart_draws_have_the_posterior_moments():
@@ -73,17 +48,6 @@ def test_normal_wishart_draws_have_the_posterior_moments():
     np.testing.assert_allclose(mean_precision, (k + n) * W, rtol=0.05, atol=0.05 * np.abs(W).max() * (k + n))
     np.testing.assert_allclose(mean_mu, n * x_bar / (beta0 + n), atol=0.03)
     assert all(np.all(np.linalg.eigvalsh(p) > 0) for _, p in draws[:50])
-
-
-@pytest.mark.skipif("numba" not in BACKENDS, reason="numba is not installed")
-def test_fit_on_numba_and_numpy_agree():
-    t = make_treatment_responses(80, 15, density=0.4, random_state=2).to_dataset().build_full_trainset()
-    fits = {}
-    for name in ("numpy", "numba"):
-        with tinymed.using(name):
-            fits[name] = BPMF(n_factors=4, n_samples=6, burn_in=2, random_state=3).fit(t)
-    np.testing.assert_allclose(fits["numba"].P_mean, fits["numpy"].P_mean, rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(fits["numba"].alphas, fits["numpy"].alphas, rtol=1e-10)
 
 
 def test_the_prediction_averages_the_kept_draws():

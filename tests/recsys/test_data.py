@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from tinymed.recsys import Columns, CSRMatrix, Dataset, Reader, make_treatment_responses
+from tinymed.recsys import Columns, Dataset, Reader, make_treatment_responses
 from tinymed.recsys.model_selection import KFold, ShuffleSplit, train_test_split
 
 TRIPLES = [("ann", "aspirin", 4.0), ("bob", "aspirin", 2.0), ("ann", "statin", 5.0), ("cat", "insulin", 3.0)]
@@ -47,6 +47,20 @@ def test_rating_matrix_dense_and_sparse_agree():
     np.testing.assert_array_equal(csr.toarray(np.nan), expected)
     np.testing.assert_array_equal(t.rating_matrix_csr(user_based=False).toarray(np.nan), expected.T)
     np.testing.assert_array_equal(csr.T.toarray(), np.nan_to_num(expected).T)
+
+
+def test_trainset_holds_r_and_its_transpose_in_arrival_order():
+    # inner ids: bob 0, ann 1; statin 0, aspirin 1. Rows keep the ratings' arrival order, not column order.
+    t = Dataset.load_from_triples([("bob", "statin", 1.0), ("ann", "aspirin", 4.0), ("bob", "aspirin", 2.0),
+                                   ("ann", "statin", 5.0)], Reader()).build_full_trainset()
+    R = t.rating_matrix()
+    np.testing.assert_array_equal(t.ratings_by_user.toarray(np.nan), R)
+    np.testing.assert_array_equal(t.ratings_by_item.toarray(np.nan), R.T)
+    items, ratings = t.user_ratings(t.to_inner_uid("ann"))
+    assert items.tolist() == [1, 0] and ratings.tolist() == [4.0, 5.0]  # aspirin came before statin
+    users, ratings = t.item_ratings(t.to_inner_iid("aspirin"))
+    assert users.tolist() == [1, 0] and ratings.tolist() == [4.0, 2.0]  # ann came before bob
+    assert list(t.all_ratings()) == [(0, 0, 1.0), (0, 1, 2.0), (1, 1, 4.0), (1, 0, 5.0)]
 
 
 def test_testset_and_anti_testset():
@@ -102,23 +116,6 @@ def test_bad_reader_and_table():
         Dataset.load_from_df({"u": [1, 2], "i": [1], "r": [3, 3]}, Reader())
     with pytest.raises(TypeError, match="expected a tinymed.recsys.Reader"):
         Dataset([("a", "b", 3)], reader=(1, 5))
-
-
-# ----- the sparse matrix --------------------------------------------------------------------
-def test_csr_products_match_dense(rng):
-    dense = rng.random((5, 4)) * (rng.random((5, 4)) < 0.5)
-    rows, cols = np.nonzero(dense)
-    A = CSRMatrix.from_coo(rows, cols, dense[rows, cols], dense.shape)
-    x4, x5 = rng.random(4), rng.random(5)
-    np.testing.assert_allclose(A @ x4, dense @ x4, rtol=1e-14)
-    np.testing.assert_allclose(x5 @ A, x5 @ dense, rtol=1e-14)
-    np.testing.assert_allclose(A.row_sums(), dense.sum(axis=1), rtol=1e-14)
-    summed = CSRMatrix.from_coo([0, 0], [1, 1], [2.0, 3.0], (1, 2))
-    assert summed.toarray().tolist() == [[0.0, 5.0]]
-    with pytest.raises(ValueError, match=r"entry \(0, 1\) is given twice"):
-        CSRMatrix.from_coo([0, 0], [1, 1], [2.0, 3.0], (1, 2), sum_duplicates=False)
-    with pytest.raises(ValueError, match="vector of length 4"):
-        A.dot(np.ones(3))
 
 
 # ----- splits -------------------------------------------------------------------------------

@@ -1,9 +1,8 @@
-"""Predictors: KNN, baselines, SVD (numba vs reference), content-based, hybrids, cold start, S5."""
+"""Predictors: KNN, baselines, SVD, content-based, hybrids, cold start, S5 (backend agreement: test_kernels)."""
 
 import numpy as np
 import pytest
 
-import tinymed
 from tinymed.recsys import (
     BPMF,
     SVD,
@@ -11,53 +10,39 @@ from tinymed.recsys import (
     BaselineOnly,
     Columns,
     ContentBased,
-    Dataset,
     KNNBaseline,
     KNNBasic,
     KNNWithMeans,
     MeanFilledSVD,
     Prediction,
-    Reader,
     WeightedHybrid,
     accuracy,
     article_hybrid,
     make_treatment_responses,
 )
-from tinymed.recsys.baseline import baseline_als, fit_baselines
-from tinymed.recsys.matrix_factorization import svd_sgd_reference
-
-from .conftest import BACKENDS, assert_agree
+from tinymed.recsys.baselines import baseline_als
+from tinymed.recsys.model_selection import train_test_split
 
 # u: a=1, b=2      v: a=2, b=4, c=5      w: a=3, b=1, c=2
 TRIPLES = [("u", "a", 1), ("u", "b", 2), ("v", "a", 2), ("v", "b", 4), ("v", "c", 5),
            ("w", "a", 3), ("w", "b", 1), ("w", "c", 2)]
 
 
-def trainset(triples=TRIPLES):
-    return Dataset.load_from_triples(triples, Reader(rating_scale=(1, 5))).build_full_trainset()
-
-
-@pytest.fixture(scope="module")
-def treatments():
-    d = make_treatment_responses(150, 25, density=0.3, random_state=5)
-    return d, d.to_dataset().build_full_trainset()
-
-
 # ----- neighbourhood methods ------------------------------------------------------------------
-def test_knn_basic_hand_computed(backend):
+def test_knn_basic_hand_computed(make_trainset, backend):
     # predict u's rating of c from v (cosine 1) and w (cosine 5/sqrt(50)) who rated c
-    algo = KNNBasic(sim_options={"name": "cosine"}, verbose=False).fit(trainset())
+    algo = KNNBasic(sim_options={"name": "cosine"}, verbose=False).fit(make_trainset(TRIPLES))
     s_uv, s_uw = 1.0, 5 / np.sqrt(50)
     p = algo.predict("u", "c", r_ui=3)
     assert p.est == pytest.approx((s_uv * 5 + s_uw * 2) / (s_uv + s_uw), rel=1e-14)
     assert p.details == {"actual_k": 2, "was_impossible": False}
     assert isinstance(p, Prediction) and p.r_ui == 3
-    one = KNNBasic(k=1, sim_options={"name": "cosine"}, verbose=False).fit(trainset())
+    one = KNNBasic(k=1, sim_options={"name": "cosine"}, verbose=False).fit(make_trainset(TRIPLES))
     assert one.predict("u", "c").est == pytest.approx(5.0)
 
 
-def test_knn_with_means_and_baseline_hand_computed(backend):
-    t = trainset()
+def test_knn_with_means_and_baseline_hand_computed(make_trainset, backend):
+    t = make_trainset(TRIPLES)
     means = {"u": 1.5, "v": 11 / 3, "w": 2.0}
     s_uv, s_uw = 1.0, 5 / np.sqrt(50)
     p = KNNWithMeans(sim_options={"name": "cosine"}, verbose=False).fit(t).predict("u", "c")
@@ -71,8 +56,8 @@ def test_knn_with_means_and_baseline_hand_computed(backend):
     assert algo.predict("u", "c").est == pytest.approx(expected, rel=1e-13)
 
 
-def test_knn_not_enough_neighbours_and_cold_start():
-    t = trainset()
+def test_knn_not_enough_neighbours_and_cold_start(make_trainset):
+    t = make_trainset(TRIPLES)
     algo = KNNBasic(min_k=3, sim_options={"name": "cosine"}, verbose=False).fit(t)
     p = algo.predict("u", "c")
     assert p.details == {"was_impossible": True, "reason": "Not enough neighbors."}
@@ -85,8 +70,8 @@ def test_knn_not_enough_neighbours_and_cold_start():
     assert r.est == pytest.approx(t.global_mean + base.bi[t.to_inner_iid("a")])
 
 
-def test_item_based_and_neighbours(backend):
-    t = trainset()
+def test_item_based_and_neighbours(make_trainset, backend):
+    t = make_trainset(TRIPLES)
     algo = KNNBasic(sim_options={"name": "msd", "user_based": False}, verbose=False).fit(t)
     assert algo.sim.shape == (3, 3)
     # u rated a and b; both neighbours of c
@@ -106,7 +91,7 @@ def test_knn_predictions_stay_in_scale_and_improve_on_the_mean(backend, treatmen
         assert accuracy.rmse(preds, verbose=False) < 0.9 * mean_rmse
 
 
-def test_bad_options_raise():
+def test_bad_options_raise(make_trainset):
     with pytest.raises(ValueError, match="unknown similarity 'jacard'"):
         KNNBasic(sim_options={"name": "jacard"})
     with pytest.raises(ValueError, match=r"unknown key\(s\) \['min_suport'\]"):
@@ -122,12 +107,12 @@ def test_bad_options_raise():
     with pytest.raises(TypeError, match="expected a Trainset"):
         SVD().fit([("u", "a", 3)])
     with pytest.raises(ValueError, match="each test case must be"):
-        BaselineOnly(verbose=False).fit(trainset()).test([("u", "a")])
+        BaselineOnly(verbose=False).fit(make_trainset(TRIPLES)).test([("u", "a")])
 
 
 # ----- baselines --------------------------------------------------------------------------------
-def test_als_baselines_hand_computed():
-    t = trainset([("u", "a", 5), ("v", "a", 3), ("u", "b", 1)])
+def test_als_baselines_hand_computed(make_trainset):
+    t = make_trainset([("u", "a", 5), ("v", "a", 3), ("u", "b", 1)])
     mu = 3.0
     bu, bi = baseline_als(t, n_epochs=1, reg_u=1, reg_i=1)
     # first the items with bu = 0, then the users with the new bi
@@ -136,18 +121,6 @@ def test_als_baselines_hand_computed():
                             (3 - mu - bi_expected[0]) / 2])
     np.testing.assert_allclose(bi, bi_expected, rtol=1e-15)
     np.testing.assert_allclose(bu, bu_expected, rtol=1e-15)
-
-
-@pytest.mark.skipif("numba" not in BACKENDS, reason="numba is not installed")
-def test_sgd_baselines_numba_agree_with_reference(treatments):
-    _, t = treatments
-    options = {"method": "sgd", "n_epochs": 7, "learning_rate": 0.01}
-    with tinymed.using("numpy"):
-        expected = fit_baselines(t, options)
-    with tinymed.using("numba"):
-        actual = fit_baselines(t, options)
-    assert_agree(actual[0], expected[0])
-    assert_agree(actual[1], expected[1])
 
 
 def test_baseline_only_cold_start_says_so(treatments):
@@ -159,21 +132,9 @@ def test_baseline_only_cold_start_says_so(treatments):
 
 
 # ----- SVD ---------------------------------------------------------------------------------------
-@pytest.mark.skipif("numba" not in BACKENDS, reason="numba is not installed")
-@pytest.mark.parametrize("biased", [True, False])
-def test_svd_numba_agrees_with_reference_loop(treatments, biased):
-    _, t = treatments
-    fitted = {}
-    for name in ("numpy", "numba"):
-        with tinymed.using(name):
-            fitted[name] = SVD(n_factors=8, n_epochs=3, biased=biased, random_state=7).fit(t)
-    for attr in ("pu", "qi", "bu", "bi"):
-        assert_agree(getattr(fitted["numba"], attr), getattr(fitted["numpy"], attr))
-
-
-def test_svd_update_rules_by_hand():
+def test_svd_update_rules_by_hand(make_trainset):
     # one rating, one factor, one epoch: the four updates written out
-    t = trainset([("u", "a", 4)])
+    t = make_trainset([("u", "a", 4)])
     algo = SVD(n_factors=1, n_epochs=1, lr_all=0.1, reg_all=0.5, random_state=0).fit(t)
     p0, q0 = np.random.RandomState(0).normal(0, 0.1, size=2)
     err = 4 - (4 + 0 + 0 + p0 * q0)
@@ -204,11 +165,11 @@ def surprise_svd_epoch_in_plain_python(trainset, n_factors, lr, reg, seed):
     return bu, bi, pu, qi
 
 
-def test_svd_one_epoch_is_surprises_update_rule_exactly(backend):
+def test_svd_one_epoch_is_surprises_update_rule_exactly(make_trainset, backend):
     # a tiny data set whose ratings arrive out of user order, so the user-by-user sweep matters
     triples = [("w", "c", 2.0), ("u", "a", 1.0), ("v", "b", 4.0), ("u", "b", 2.0), ("v", "a", 2.0),
                ("w", "a", 3.0), ("v", "c", 5.0), ("u", "c", 4.5)]
-    t = trainset(triples)
+    t = make_trainset(triples)
     algo = SVD(n_factors=3, n_epochs=1, lr_all=0.05, reg_all=0.1, random_state=4).fit(t)
     bu, bi, pu, qi = surprise_svd_epoch_in_plain_python(t, 3, 0.05, 0.1, seed=4)
     np.testing.assert_array_equal(algo.bu, bu)
@@ -220,12 +181,12 @@ def test_svd_one_epoch_is_surprises_update_rule_exactly(backend):
     assert not np.any(algo.pu == start) and np.all(algo.bu != 0)
 
 
-def test_svd_learns_a_noiseless_low_rank_matrix():
+def test_svd_learns_a_noiseless_low_rank_matrix(make_trainset):
     rng = np.random.default_rng(0)
     P, Q = rng.normal(0, 0.8, (40, 2)), rng.normal(0, 0.8, (15, 2))
     R = np.clip(3 + P @ Q.T, 1, 5)
     triples = [(u, i, R[u, i]) for u in range(40) for i in range(15) if rng.random() < 0.7]
-    t = trainset(triples)
+    t = make_trainset(triples)
     algo = SVD(n_factors=2, n_epochs=200, lr_all=0.02, reg_all=0.0, random_state=1).fit(t)
     assert accuracy.rmse(algo.test(t), verbose=False) < 0.05
 
@@ -253,14 +214,6 @@ def test_svd_is_seeded(treatments):
     c = SVD(n_factors=4, n_epochs=2).fit(t)
     np.random.seed(11)
     np.testing.assert_array_equal(c.qi, SVD(n_factors=4, n_epochs=2).fit(t).qi)
-
-
-def test_svd_reference_loop_with_zero_factors():
-    bu, bi = np.zeros(1), np.zeros(1)
-    pu, qi = np.zeros((1, 0)), np.zeros((1, 0))
-    svd_sgd_reference(np.array([0]), np.array([0]), np.array([3.0]), 2.0, bu, bi, pu, qi, 1, True,
-                      0.5, 0.5, 0.5, 0.5, 0.0, 0.0, 0.0, 0.0)
-    assert bu[0] == 0.5 and bi[0] == 0.5
 
 
 def test_mean_filled_svd_full_rank_reproduces_ratings_and_low_rank_smooths(treatments):
@@ -319,8 +272,8 @@ def test_cold_start_predicts_a_fallback_and_says_which(treatments, name):
 
 
 # ----- content-based and hybrid -------------------------------------------------------------------
-def test_content_based_hand_computed_and_new_item(backend):
-    t = trainset()
+def test_content_based_hand_computed_and_new_item(make_trainset, backend):
+    t = make_trainset(TRIPLES)
     features = {"a": [1, 0, 1], "b": [1, 0, 0], "c": [0, 1, 1], "new": [1, 0, 1]}
     algo = ContentBased(features, sim="cosine").fit(t)
     # u rated a=1, b=2; sim(c, a) = 1/2, sim(c, b) = 0
@@ -337,15 +290,13 @@ def test_content_based_hand_computed_and_new_item(backend):
 
 def test_content_based_with_baseline_beats_plain_on_treatments(treatments):
     d, _ = treatments
-    from tinymed.recsys.model_selection import train_test_split
-
     train, test = train_test_split(d.to_dataset(), test_size=0.25, random_state=0)
     plain = accuracy.rmse(ContentBased(d.item_features()).fit(train).test(test), verbose=False)
     based = accuracy.rmse(ContentBased(d.item_features(), baseline=True).fit(train).test(test), verbose=False)
     assert based < plain
 
 
-def test_article_hybrid_as_written_collapses():
+def test_article_hybrid_as_written_collapses(make_trainset):
     ratings = np.array([4.0, 2.0, 5.0])
     for sim in (0.1, 0.7, -2.0):
         w_u, r_uv = article_hybrid(ratings, sim)
@@ -353,14 +304,14 @@ def test_article_hybrid_as_written_collapses():
         assert r_uv == pytest.approx(len(ratings) * ratings.mean() ** 2)
     with pytest.raises(ValueError, match="0/0"):
         article_hybrid(ratings, 0.0)
-    t = trainset()
+    t = make_trainset(TRIPLES)
     p = ArticleHybrid().fit(t).predict("u", "c", clip=False)
     assert p.est == pytest.approx(2 * 1.5**2) and p.details["w_u"] == pytest.approx(1.5)
     assert ArticleHybrid().fit(t).predict("v", "a").est == 5  # n * mean^2 = 40.3, clipped
 
 
-def test_weighted_hybrid_blends_and_drops_impossible_components():
-    t = trainset()
+def test_weighted_hybrid_blends_and_drops_impossible_components(make_trainset):
+    t = make_trainset(TRIPLES)
     knn = KNNBasic(min_k=3, verbose=False)
     base = BaselineOnly(verbose=False)
     hybrid = WeightedHybrid([knn, base], weights=[0.25, 0.75]).fit(t)
@@ -377,7 +328,7 @@ def test_weighted_hybrid_blends_and_drops_impossible_components():
         hybrid.set_weights([1, -1])
 
 
-def test_weighted_hybrid_asks_its_components_once_per_pair():
+def test_weighted_hybrid_asks_its_components_once_per_pair(make_trainset):
     class Counting(BaselineOnly):
         calls = 0
 
@@ -385,7 +336,7 @@ def test_weighted_hybrid_asks_its_components_once_per_pair():
             Counting.calls += 1
             return super().predict(*args, **kwargs)
 
-    t = trainset()
+    t = make_trainset(TRIPLES)
     hybrid = WeightedHybrid([Counting(verbose=False), SVD(n_factors=2, n_epochs=2, random_state=0)]).fit(t)
     first = [hybrid.set_weights([a, 1 - a]).predict("u", "c", clip=False).est for a in (0.0, 0.3, 1.0)]
     assert Counting.calls == 1
