@@ -8,6 +8,9 @@
 # of them in tinymed with **the same structure** -- `Sequential()`, `model.add(...)`,
 # `model.compile(...)`, `model.fit(...)`; `class CNN(nn.Module)`, a `DataLoader` loop,
 # `with no_grad()` -- on small data sets generated on the spot, and checks that each one learns.
+# The Keras snippets need only their import lines changed: `tensorflow.keras` becomes
+# `tinymed.keras` (and `import tensorflow as tf` becomes `import tinymed as tf`, which gives
+# `tf.keras.layers.Dense`, `tf.keras.optimizers.SGD` and so on); the PyTorch one uses `tinymed.nn`.
 #
 # | snippet | article, section | what it is |
 # |---|---|---|
@@ -27,8 +30,10 @@ import tinymed
 import tinymed.nn.functional as F
 from tinymed import nn, optim
 from tinymed.data import DataLoader, TensorDataset, chest_phantoms
+from tinymed.keras import losses, optimizers
+from tinymed.keras.layers import Conv2D, Dense, Flatten, MaxPooling2D
+from tinymed.keras.models import Sequential
 from tinymed.lessons import out_dir, quick
-from tinymed.nn import Conv2D, Dense, Flatten, MaxPooling2D, Sequential
 from tinymed.plot import plot_history
 
 tinymed.manual_seed(0)
@@ -168,11 +173,11 @@ adam_history = model.fit(x_train, y_train, epochs=2 if QUICK else 5, batch_size=
 # from where Adam left it.  The cell checks both facts.
 
 # %%
-assert optim.SGD(lr=0.01, momentum=0.9).lr == optim.SGD(learning_rate=0.01, momentum=0.9).lr == 0.01
+assert optimizers.SGD(lr=0.01, momentum=0.9).learning_rate == optimizers.SGD(learning_rate=0.01).learning_rate
 
 before = model.predict(x_val)
-loss = nn.BinaryCrossentropy()
-optimizer = optim.SGD(lr=0.01, momentum=0.9)
+loss = losses.BinaryCrossentropy()
+optimizer = optimizers.SGD(lr=0.01, momentum=0.9)
 model.compile(optimizer=optimizer, loss=loss, metrics=['accuracy'])
 assert np.array_equal(model.predict(x_val), before)  # recompiling kept the weights
 
@@ -264,10 +269,9 @@ assert s4_accuracy > (0.3 if QUICK else 0.9)
 #    0, 1, 0, 1 needs three crossings; the best a unit can do is 3 of 4.  Keras's accuracy with a
 #    binary cross-entropy loss counts each output unit's answer, so it is at most $6/8 = 0.75$.
 #
-# First the snippet as written, with two small changes: `verbose=0` instead of 100 progress
-# lines, and `Adam(learning_rate=learning_rate)`.  Keras's optimizers take the learning rate as
-# their first positional argument; tinymed's, like PyTorch's, take the parameters first, so the
-# rate must be named (tinymed's error message says so if you forget).
+# First the snippet as written, with one small change: `verbose=0` instead of 100 progress lines.
+# `tinymed.keras.optimizers.Adam(learning_rate)` takes the rate as its first argument, as Keras's
+# does; `tinymed.optim.Adam`, like PyTorch's, takes the parameters first (`Adam(params, lr=...)`).
 
 # %%
 learning_rate, batch_size, num_epochs = 0.001, 32, 100
@@ -277,8 +281,8 @@ y_train = np.array([[0, 1], [1, 0], [0, 1], [1, 0]])
 model = Sequential([
     Dense(2, activation='sigmoid', input_shape=(2,))
 ])
-model.compile(optimizer=optim.Adam(learning_rate=learning_rate),
-              loss=nn.BinaryCrossentropy(),
+model.compile(optimizer=optimizers.Adam(learning_rate),
+              loss=losses.BinaryCrossentropy(),
               metrics=['accuracy'])
 s6_history = model.fit(x_train, y_train, batch_size=batch_size, epochs=num_epochs, verbose=0)
 
@@ -300,7 +304,7 @@ print(f"training accuracy as written: {model.evaluate(x_train, y_train, verbose=
 def train_s6(x, y, lr, epochs, seed):
     tinymed.manual_seed(seed)
     model = Sequential([Dense(2, activation='sigmoid', input_shape=(2,))])
-    model.compile(optimizer=optim.Adam(learning_rate=lr), loss='binary_crossentropy', metrics=['accuracy'])
+    model.compile(optimizer=optimizers.Adam(lr), loss='binary_crossentropy', metrics=['accuracy'])
     model.fit(x, y, batch_size=32, epochs=epochs, verbose=0)
     return model, model.evaluate(x, y, verbose=0)[1]
 

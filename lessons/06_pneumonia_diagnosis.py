@@ -25,6 +25,9 @@ import tinymed
 from tinymed import metrics, nn, optim
 from tinymed.data import (Compose, DataLoader, GaussianNoise, RandomHorizontalFlip, RandomRotation, RandomScale,
                           StandardScaler, chest_phantoms, stratified_split)
+from tinymed.keras.callbacks import EarlyStopping, ModelCheckpoint
+from tinymed.keras.losses import BinaryCrossentropy
+from tinymed.keras.models import Sequential
 from tinymed.lessons import out_dir, quick
 from tinymed.plot import plot_confusion_matrix, plot_history, plot_roc
 
@@ -161,9 +164,12 @@ plt.close(fig)
 #   -- a regulariser, since the epochs after it only fit the training images better;
 # - `ModelCheckpoint(..., save_best_only=True)`: write the best weights to disk (atomically), as a
 #   deployment (step 5) would need them.
+#
+# The layers are tinymed's PyTorch-style ones (channels-first images); `tinymed.keras`'s
+# `Sequential` holds them like `nn.Sequential` does and adds Keras's `compile` and `fit`.
 
 # %%
-model = nn.Sequential(
+model = Sequential(
     nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
     nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
     nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
@@ -173,12 +179,12 @@ model = nn.Sequential(
 print(model)
 print(model.summary())
 model.compile(optimizer=optim.SGD(lr=0.02, momentum=0.9),
-              loss=nn.BinaryCrossentropy(from_logits=True),
+              loss=BinaryCrossentropy(from_logits=True),
               metrics=["accuracy", "recall", "auc"])
 
 checkpoint_path = out_dir() / "06_pneumonia_best.npz"
-early_stopping = nn.EarlyStopping(monitor="val_loss", patience=5, restore_best_weights=True, verbose=1)
-checkpoint = nn.ModelCheckpoint(checkpoint_path, monitor="val_loss", save_best_only=True)
+early_stopping = EarlyStopping(monitor="val_loss", patience=5, restore_best_weights=True, verbose=1)
+checkpoint = ModelCheckpoint(checkpoint_path, monitor="val_loss", save_best_only=True)
 history = model.fit(train_loader, epochs=12 if QUICK else 40, validation_data=(X_val_n, y_val),
                     callbacks=[early_stopping, checkpoint], verbose=2)
 plot_history(history, path=out_dir() / "06_history.png")
@@ -191,7 +197,7 @@ plot_history(history, path=out_dir() / "06_history.png")
 best_epoch = int(np.argmin(history.history["val_loss"]))
 print(f"trained {len(history.epoch)} epochs; best validation loss {history.history['val_loss'][best_epoch]:.4f} "
       f"at epoch {best_epoch + 1}")
-deployed = nn.Sequential(
+deployed = Sequential(
     nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
     nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
     nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),

@@ -67,8 +67,7 @@ def standardize_images(x):
 
 
 def _augmentation(seed):
-    from .data import (Compose, GaussianNoise, RandomBrightnessContrast, RandomRotation, RandomScale,
-                       RandomShift)
+    from .data import Compose, GaussianNoise, RandomBrightnessContrast, RandomRotation, RandomScale, RandomShift
 
     return Compose([
         RandomRotation(8, seed=seed), RandomScale((0.92, 1.08), seed=seed + 1),
@@ -79,9 +78,10 @@ def _augmentation(seed):
 
 def _cnn(size):
     from . import nn
+    from .keras.models import Sequential
 
     flat = 64 * (size // 8) * (size // 8)
-    return nn.Sequential(
+    return Sequential(
         nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
         nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
         nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
@@ -146,8 +146,10 @@ def _sample_figure(X, y, path, class_names=("normal", "pneumonia")):
 
 def _image_case(data, n, size, epochs, seed, out, verbose, say):
     import tinymed
+
     from . import nn, optim, plot
     from .data import Compose, DataLoader, stratified_split
+    from .keras.callbacks import EarlyStopping, ModelCheckpoint
     from .metrics import confusion_matrix
 
     X, y, description = _load_images(data, n, size, seed, say)
@@ -164,8 +166,8 @@ def _image_case(data, n, size, epochs, seed, out, verbose, say):
     model = _cnn(size)
     model.compile(optimizer=optim.Adam(lr=1e-3), loss=nn.BCEWithLogitsLoss(), metrics=["accuracy"])
     checkpoint = out / "pneumonia_cnn.npz"
-    callbacks = [nn.EarlyStopping(monitor="val_loss", patience=4, restore_best_weights=True),
-                 nn.ModelCheckpoint(checkpoint, monitor="val_loss", save_best_only=True)]
+    callbacks = [EarlyStopping(monitor="val_loss", patience=4, restore_best_weights=True),
+                 ModelCheckpoint(checkpoint, monitor="val_loss", save_best_only=True)]
     say(f"training a CNN with {model.num_parameters():,} parameters for up to {epochs} epochs "
         f"(backend: {tinymed.current()})")
     history = model.fit(loader, epochs=epochs, validation_data=(standardize_images(X_val), y_val.astype(np.float32)),
@@ -185,19 +187,22 @@ def _image_case(data, n, size, epochs, seed, out, verbose, say):
 
 def _tabular_case(seed, quick, say):
     import tinymed
-    from . import nn, optim
+
+    from . import optim
     from .data import StandardScaler, load_breast_cancer, stratified_split
+    from .keras.callbacks import EarlyStopping
+    from .keras.layers import Dense
+    from .keras.models import Sequential
 
     X, y = load_breast_cancer()
     (X_train, y_train), (X_val, y_val), (X_test, y_test) = stratified_split(X, y, val=0.15, test=0.2, seed=seed)
     scaler = StandardScaler().fit(X_train)  # fitted on the training split only
     tinymed.manual_seed(seed)
-    model = nn.Sequential([nn.Dense(16, activation="relu", input_shape=(X.shape[1],)),
-                           nn.Dense(1, activation="sigmoid")])
+    model = Sequential([Dense(16, activation="relu", input_shape=(X.shape[1],)), Dense(1, activation="sigmoid")])
     model.compile(optimizer=optim.Adam(lr=3e-3), loss="binary_crossentropy", metrics=["accuracy"])
     model.fit(scaler.transform(X_train), y_train, epochs=30 if quick else 60, batch_size=32, verbose=0,
               validation_data=(scaler.transform(X_val), y_val),
-              callbacks=[nn.EarlyStopping(monitor="val_loss", patience=10, restore_best_weights=True)])
+              callbacks=[EarlyStopping(monitor="val_loss", patience=10, restore_best_weights=True)])
     prob = model.predict(scaler.transform(X_test)).reshape(-1).astype(np.float64)
     result = _binary_metrics(y_test, prob)
     say(f"breast cancer (WDBC, 569 tumours, 30 features): MLP test accuracy {result['accuracy']:.3f}, "
@@ -225,6 +230,7 @@ def run(data="auto", quick=False, out=None, seed=0, epochs=None, n=None, size=No
     ``./tinymed-out``).  Returns a :class:`DemoResult`; also writes ``demo_metrics.json``.
     """
     import tinymed
+
     from .lessons import out_dir
 
     start = time.perf_counter()

@@ -1,29 +1,31 @@
-"""Neural-network building blocks: Modules, layers, initialisation; ``functional`` holds the ops."""
+"""Neural networks in PyTorch's style: ``Module``, ``Parameter``, layers, initialisation, losses;
+``functional`` holds the ops with ``torch.nn.functional``'s signatures.
 
-from . import functional, init
+Keras's API (``Sequential.compile/fit``, ``Dense``, ``Conv2D``, callbacks) is :mod:`tinymed.keras`.
+"""
+
+from . import functional, init, losses
+from ._deprecated import MOVED as _MOVED
+from ._deprecated import moved_name as _moved_name
+from .attention import MultiheadAttention, TransformerEncoderLayer
 from .layers import AvgPool2d, Conv2d, Dropout, Flatten, Identity, Linear, MaxPool2d, ReLU, Sigmoid, Softmax, Tanh
+from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
 from .module import Module, Parameter
-from .sequential import Sequential
-from .training import Model
-from .keras import Activation, AveragePooling2D, Conv2D, Dense, MaxPooling2D
-from .losses import (BCELoss, BCEWithLogitsLoss, BinaryCrossentropy, CategoricalCrossentropy, CrossEntropyLoss,
-                     MeanSquaredError, MSELoss, SparseCategoricalCrossentropy)
-from .callbacks import Callback, EarlyStopping, History, LearningRateScheduler, ModelCheckpoint
-from . import callbacks, losses
-
-__all__ = [
-    "functional", "init", "Module", "Parameter", "Linear", "Conv2d", "MaxPool2d", "AvgPool2d",
-    "Flatten", "ReLU", "Sigmoid", "Tanh", "Softmax", "Dropout", "Identity", "Sequential",
-    "Model", "Dense", "Conv2D", "MaxPooling2D", "AveragePooling2D", "Activation",
-    "MSELoss", "CrossEntropyLoss", "BCELoss", "BCEWithLogitsLoss", "MeanSquaredError",
-    "BinaryCrossentropy", "SparseCategoricalCrossentropy", "CategoricalCrossentropy",
-    "Callback", "History", "EarlyStopping", "ModelCheckpoint", "LearningRateScheduler",
-    "callbacks", "losses",
-]
 from .normalization import Embedding, LayerNorm
 from .recurrent import GRU, LSTM, RNN
-from .attention import MultiheadAttention, TransformerEncoderLayer
 from .seq2seq import Seq2Seq
+from .sequential import Sequential
 
-__all__ += ["LayerNorm", "Embedding", "RNN", "LSTM", "GRU", "MultiheadAttention", "TransformerEncoderLayer",
-            "Seq2Seq"]
+__all__ = [
+    "functional", "init", "losses", "Module", "Parameter", "Sequential",
+    "Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "Flatten", "ReLU", "Sigmoid", "Tanh", "Softmax",
+    "Dropout", "Identity", "LayerNorm", "Embedding", "RNN", "LSTM", "GRU", "MultiheadAttention",
+    "TransformerEncoderLayer", "Seq2Seq", "MSELoss", "CrossEntropyLoss", "BCELoss", "BCEWithLogitsLoss",
+]
+
+
+def __getattr__(name):
+    # the Keras names tinymed.nn held until this release: they still work, with a warning
+    if name in _MOVED:
+        return _moved_name(name)
+    raise AttributeError(f"module 'tinymed.nn' has no attribute {name!r}")

@@ -1,17 +1,17 @@
-"""``Sequential``: layers applied one after another (PyTorch's container, Keras's model)."""
+"""``Sequential``: layers applied one after another (PyTorch's container)."""
 
 from __future__ import annotations
 
+from . import _deprecated
 from .module import Module
-from .training import Model
 
 
-class Sequential(Model):
+class Sequential(Module):
     """``Sequential(layer1, layer2, ...)``, ``Sequential([layers])``, or empty and then ``add``.
 
     Layers are registered under their position (``"0"``, ``"1"``, ...), so state-dict keys
-    match PyTorch's ``nn.Sequential``.  Keras's ``compile``, ``fit``, ``evaluate`` and
-    ``predict`` come from :class:`~tinymed.nn.training.Model`.
+    match PyTorch's ``nn.Sequential``.  For Keras's ``compile``, ``fit``, ``evaluate`` and
+    ``predict`` use :class:`tinymed.keras.models.Sequential`, which is this container plus them.
     """
 
     def __init__(self, *layers):
@@ -45,3 +45,8 @@ class Sequential(Model):
         for layer in self._modules.values():
             x = layer(x)
         return x
+
+    def __getattr__(self, name):
+        if name in _deprecated.KERAS_METHODS:
+            return _deprecated.keras_method(self, name)
+        return super().__getattr__(name)

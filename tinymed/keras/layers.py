@@ -1,4 +1,5 @@
-"""Keras-style layers: ``Dense``, ``Conv2D``, ``MaxPooling2D``, ``AveragePooling2D``, ``Activation``.
+"""Keras's layers: ``Dense``, ``Conv2D``, ``MaxPooling2D``, ``AveragePooling2D``, ``Flatten``,
+``Dropout``, ``Activation`` -- as ``tf.keras.layers`` names and arguments them.
 
 They let the articles' Keras code run with its structure unchanged::
 
@@ -8,10 +9,11 @@ They let the articles' Keras code run with its structure unchanged::
     model.add(Flatten())
     model.add(Dense(10, activation="softmax"))
 
-Two things differ from tinymed's PyTorch-style layers, as they do in Keras:
+They are ``tinymed.nn`` Modules that call the same ``nn.functional`` ops and share its argument
+checks; two things differ from tinymed's PyTorch-style layers, as they do in Keras:
 
 * **Sizes are inferred.** ``Dense(units)`` needs no input size: its weights are made on the
-  first call (or by ``Sequential.compile`` when the first layer has ``input_shape``).
+  first call (or by ``compile`` when the first layer has ``input_shape``).
 * **Images are channels-last** ``(N, H, W, C)``.  The kernels are NCHW, so the image layers
   convert at their boundary: ``(N, H, W, C) -> (N, C, H, W)``, the op, and back.  Data, shapes
   and ``Flatten`` order are therefore exactly Keras's.  ``data_format="channels_first"``
@@ -27,11 +29,14 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import DEFAULT_DTYPE
-from . import functional as F
-from . import init
-from .module import Module, Parameter
+from ..nn import _checks as C
+from ..nn import functional as F
+from ..nn import init
+from ..nn.layers import Dropout as _TorchDropout
+from ..nn.layers import Flatten as _TorchFlatten
+from ..nn.module import Module, Parameter
 
-__all__ = ["Dense", "Conv2D", "MaxPooling2D", "AveragePooling2D", "Activation"]
+__all__ = ["Dense", "Conv2D", "MaxPooling2D", "AveragePooling2D", "Flatten", "Dropout", "Activation"]
 
 _ACTIVATIONS = {
     None: None, "linear": None, "relu": F.relu, "sigmoid": F.sigmoid, "tanh": F.tanh,
@@ -60,13 +65,6 @@ def _initializer(layer, name):
     if name not in _INITIALIZERS:
         raise ValueError(f"{layer}: unknown initializer {name!r}; expected one of {sorted(_INITIALIZERS)}")
     return _INITIALIZERS[name]
-
-
-def _pair(layer, name, value):
-    pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
-    if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) and v >= 1 for v in pair):
-        raise ValueError(f"{layer}: {name} must be a positive int or a pair of them, got {value!r}")
-    return tuple(int(v) for v in pair)
 
 
 def _data_format(layer, value):
@@ -102,9 +100,8 @@ class Dense(_KerasLayer):
         if input_dim is not None and input_shape is None:
             input_shape = (input_dim,)
         super().__init__(input_shape)
-        if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units < 1:
-            raise ValueError(f"Dense: units must be a positive integer, got {units!r}")
-        self.units, self.use_bias, self.dtype = int(units), bool(use_bias), dtype
+        self.units = C.positive_int("Dense", "units", units)
+        self.use_bias, self.dtype = bool(use_bias), dtype
         self.activation_name = activation if isinstance(activation, str) or activation is None else "custom"
         self.activation = _activation("Dense", activation)
         self.kernel_initializer = _initializer("Dense", kernel_initializer)
@@ -148,17 +145,16 @@ class Conv2D(_KerasLayer):
                  use_bias=True, input_shape=None, data_format="channels_last", dilation_rate=(1, 1),
                  kernel_initializer="glorot_uniform", bias_initializer="zeros", dtype=DEFAULT_DTYPE):
         super().__init__(input_shape)
-        if isinstance(filters, bool) or not isinstance(filters, (int, np.integer)) or filters < 1:
-            raise ValueError(f"Conv2D: filters must be a positive integer, got {filters!r}")
-        self.filters = int(filters)
-        self.kernel_size = _pair("Conv2D", "kernel_size", kernel_size)
-        self.strides = _pair("Conv2D", "strides", strides)
-        self.dilation_rate = _pair("Conv2D", "dilation_rate", dilation_rate)
+        self.filters = C.positive_int("Conv2D", "filters", filters)
+        self.kernel_size = C.pair("Conv2D", "kernel_size", kernel_size, 1)
+        self.strides = C.pair("Conv2D", "strides", strides, 1)
+        self.dilation_rate = C.pair("Conv2D", "dilation_rate", dilation_rate, 1)
         if padding not in ("valid", "same"):
             raise ValueError(f"Conv2D: padding must be 'valid' or 'same', got {padding!r}")
         if padding == "same" and self.strides != (1, 1):
             raise ValueError("Conv2D: padding='same' is supported with strides 1 only "
                              f"(Keras pads unevenly for strides {self.strides}); use 'valid'")
+        C.conv_padding("Conv2D", padding, self.kernel_size, self.dilation_rate, self.strides)
         self.padding, self.use_bias, self.dtype = padding, bool(use_bias), dtype
         self.data_format = _data_format("Conv2D", data_format)
         self.activation_name = activation if isinstance(activation, str) or activation is None else "custom"
@@ -211,8 +207,8 @@ class _Pooling2D(_KerasLayer):
                  input_shape=None):
         super().__init__(input_shape)
         name = type(self).__name__
-        self.pool_size = _pair(name, "pool_size", pool_size)
-        self.strides = self.pool_size if strides is None else _pair(name, "strides", strides)
+        self.pool_size = C.pair(name, "pool_size", pool_size, 1)
+        self.strides = self.pool_size if strides is None else C.pair(name, "strides", strides, 1)
         if padding != "valid":
             raise ValueError(f"{name}: only padding='valid' is supported, got {padding!r}")
         self.padding = padding
@@ -242,6 +238,27 @@ class AveragePooling2D(_Pooling2D):
     """``AveragePooling2D(pool_size=(2, 2), strides=None)``: the mean of each window."""
 
     op = staticmethod(F.avg_pool2d)
+
+
+class Flatten(_TorchFlatten):
+    """``Flatten()``: each sample to one vector (F5), in the channels-last order Keras uses."""
+
+    def __init__(self, data_format=None, input_shape=None):
+        super().__init__(start_dim=1)
+        if data_format not in (None, "channels_last"):
+            raise ValueError(f"Flatten: only data_format='channels_last' is supported, got {data_format!r}")
+        self.input_shape = None if input_shape is None else tuple(int(s) for s in input_shape)
+
+
+class Dropout(_TorchDropout):
+    """``Dropout(rate)``: during ``fit`` zero each input with probability ``rate`` and scale the
+    rest by ``1/(1-rate)``; the identity in ``evaluate`` and ``predict``."""
+
+    def __init__(self, rate, noise_shape=None, seed=None):
+        if noise_shape is not None or seed is not None:
+            raise ValueError("Dropout: noise_shape and seed are not supported (seed with tinymed.manual_seed)")
+        super().__init__(p=rate)
+        self.rate = rate
 
 
 class Activation(Module):

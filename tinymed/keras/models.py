@@ -1,7 +1,10 @@
-"""Keras-style training on tinymed's core: ``compile``, ``fit``, ``evaluate``, ``predict``.
+"""Keras's models: :class:`Model` and :class:`Sequential`, with ``compile``, ``fit``, ``evaluate``
+and ``predict``.
 
-:class:`Model` is a :class:`Module` that can train itself; ``Sequential`` is one.  Under the
-hood ``fit`` is the loop every PyTorch user writes::
+:class:`Model` is a ``tinymed.nn`` :class:`~tinymed.nn.Module` that can train itself: subclass
+it, or use :class:`Sequential`, which is ``nn.Sequential`` (PyTorch's container, so state-dict
+keys match) plus these methods.  Any tinymed layers may go in, Keras-style or PyTorch-style.
+Under the hood ``fit`` is the loop every PyTorch user writes::
 
     for epoch in range(epochs):
         for xb, yb in batches:                  # shuffled every epoch
@@ -12,10 +15,8 @@ plus what makes it pleasant: a progress bar, per-epoch metrics and validation, c
 (early stopping, checkpoints, schedules), a clear stop on a NaN loss, and Ctrl-C that keeps
 the model and returns the history so far.
 
-Metrics are computed on the whole epoch's outputs (not averaged over batches), so
-``accuracy`` is exactly the fraction of correct answers.  Names: ``"accuracy"`` (binary by
-threshold or multi-class by argmax, chosen from the output's shape), ``"precision"``,
-``"recall"``, ``"auc"`` (binary), ``"mae"``, ``"mse"``, or any ``fn(y_true, y_pred) -> float``.
+Metrics by name are in :mod:`tinymed.keras.metrics`, optimizers by name in
+:mod:`tinymed.keras.optimizers`, losses by name in :mod:`tinymed.keras.losses`.
 """
 
 from __future__ import annotations
@@ -27,72 +28,25 @@ import time
 import numpy as np
 
 from .. import backend
-from .. import metrics as _metrics
-from .. import optim
 from ..autograd import Tensor, no_grad
+from ..nn import losses as _torch_losses
+from ..nn.module import Module
+from ..nn.sequential import Sequential as _Container
 from ..progress import ProgressBar, format_logs
+from ..random import generator
+from ..serialization import load, save
 from . import losses as _losses
+from . import metrics as _metrics
+from . import optimizers as _optimizers
 from .callbacks import Callback, History
-from .module import Module
 
-__all__ = ["Model"]
+__all__ = ["Model", "Sequential"]
 
-
-# ----- metrics by name ----------------------------------------------------------------------
-def _binary_scores(y_pred, from_logits):
-    """Positive-class scores from a ``(N,)`` or ``(N, 1)`` output, and the decision threshold."""
-    return y_pred.reshape(len(y_pred)), (0.0 if from_logits else 0.5)
-
-
-def _labels(y_true, n):
-    y = np.asarray(y_true)
-    if y.ndim == 2 and y.shape[1] > 1:  # one-hot
-        return y.argmax(axis=1)
-    return y.reshape(n)
-
-
-def _metric(name, from_logits, binary_loss):
-    """``(name, fn(y_true, y_pred) -> float)``.  As in Keras, ``"accuracy"`` with a binary
-    cross-entropy loss is the fraction of output *elements* on the right side of the threshold
-    (every output unit is its own yes/no question); otherwise it compares labels."""
-    key = name.lower() if isinstance(name, str) else name
-    if callable(name):
-        return getattr(name, "__name__", "metric"), name
-
-    def binary_accuracy(y_true, y_pred):
-        threshold = 0.0 if from_logits else 0.5
-        return float(np.mean((y_pred > threshold) == (np.asarray(y_true).reshape(y_pred.shape) > 0.5)))
-
-    def predicted(y_true, y_pred):
-        if y_pred.ndim == 2 and y_pred.shape[1] > 1:
-            return _labels(y_true, len(y_pred)), y_pred.argmax(axis=1)
-        scores, threshold = _binary_scores(y_pred, from_logits)
-        return _labels(y_true, len(y_pred)), (scores > threshold).astype(np.int64)
-
-    def binary(fn):
-        def score(y_true, y_pred):
-            if y_pred.ndim == 2 and y_pred.shape[1] > 1:
-                raise ValueError(f"metric '{name}': needs one output per sample (binary), got shape {y_pred.shape}")
-            return fn(*predicted(y_true, y_pred), zero_division=0.0)
-        return score
-
-    table = {
-        "accuracy": binary_accuracy if binary_loss else (lambda t, p: _metrics.accuracy_score(*predicted(t, p))),
-        "precision": binary(_metrics.precision_score),
-        "recall": binary(_metrics.recall_score),
-        "auc": lambda t, p: _metrics.roc_auc_score(_labels(t, len(p)), _binary_scores(p, from_logits)[0]),
-        "mae": lambda t, p: float(np.mean(np.abs(p - np.asarray(t).reshape(p.shape)))),
-        "mse": lambda t, p: float(np.mean((p - np.asarray(t).reshape(p.shape)) ** 2)),
-    }
-    aliases = {"acc": "accuracy", "mean_absolute_error": "mae", "mean_squared_error": "mse"}
-    key = aliases.get(key, key)
-    if key not in table:
-        raise ValueError(f"compile: unknown metric {name!r}; expected one of {sorted(table)} or a callable")
-    return key, table[key]
+_BINARY_LOSSES = (_losses.BinaryCrossentropy, _torch_losses.BCELoss, _torch_losses.BCEWithLogitsLoss)
 
 
 def _from_logits(loss):
-    return bool(getattr(loss, "from_logits", False)) or isinstance(loss, (_losses.BCEWithLogitsLoss,))
+    return bool(getattr(loss, "from_logits", False)) or isinstance(loss, _torch_losses.BCEWithLogitsLoss)
 
 
 # ----- data ---------------------------------------------------------------------------------
@@ -112,9 +66,11 @@ def _host(a, what):
 
 
 def _is_loader(x):
-    from ..data.loader import DataLoader
-
-    return isinstance(x, DataLoader)
+    """A ``tinymed.data.DataLoader`` or any other re-iterable source of ``(x, y)`` batches with
+    a length -- anything iterable that is not itself an array of samples."""
+    if isinstance(x, (Tensor, np.ndarray, list, tuple)) or hasattr(x, "__array__"):
+        return False
+    return hasattr(x, "__iter__") and hasattr(x, "__len__") and not hasattr(x, "__cuda_array_interface__")
 
 
 class _ArrayBatches:
@@ -127,8 +83,6 @@ class _ArrayBatches:
         return math.ceil(len(self.x) / self.batch_size)
 
     def __iter__(self):
-        from ..autograd import generator
-
         n = len(self.x)
         order = generator().permutation(n) if self.shuffle else None
         for start in range(0, n, self.batch_size):
@@ -144,6 +98,9 @@ class Model(Module):
 
     def __init__(self):
         super().__init__()
+        self._reset_training_state()
+
+    def _reset_training_state(self):
         self.optimizer = None
         # the loss may be a Module; kept out of the registry so it is not taken for a layer
         object.__setattr__(self, "loss", None)
@@ -156,13 +113,13 @@ class Model(Module):
         """Choose the optimizer, the loss and the metrics (names or objects, as Keras)."""
         if loss is None:
             raise ValueError("compile: a loss is needed, e.g. loss='binary_crossentropy' or nn.CrossEntropyLoss()")
-        self.optimizer = optim.get(optimizer)
+        self.optimizer = _optimizers.get(optimizer)
         object.__setattr__(self, "loss", _losses.get(loss))
         if isinstance(metrics, (str, bytes)) or callable(metrics):
             metrics = [metrics]
         logits = _from_logits(self.loss)
-        binary = isinstance(self.loss, (_losses.BinaryCrossentropy, _losses.BCELoss, _losses.BCEWithLogitsLoss))
-        self.compiled_metrics = [_metric(m, logits, binary) for m in (metrics or [])]
+        binary = isinstance(self.loss, _BINARY_LOSSES)
+        self.compiled_metrics = [_metrics.get(m, logits, binary) for m in (metrics or [])]
         first = next((m for m in self.modules() if getattr(m, "input_shape", None) is not None), None)
         if first is not None:
             self._build(np.zeros((1,) + tuple(first.input_shape), dtype=np.float32))
@@ -384,14 +341,10 @@ class Model(Module):
 
     def save_weights(self, path):
         """Keras's name for ``tinymed.save(model, path)`` (atomic, no pickle)."""
-        from ..serialization import save
-
         return save(self, path)
 
     def load_weights(self, path):
         """Keras's name for ``model.load_state_dict(tinymed.load(path))``; a wrong file changes nothing."""
-        from ..serialization import load
-
         self.load_state_dict(load(path))
         return self
 
@@ -399,3 +352,13 @@ class Model(Module):
         """The model's outputs for ``x`` as a NumPy array (eval mode, batches of 32)."""
         out, _, _ = self._outputs(x, None, 32 if batch_size is None else batch_size)
         return out
+
+
+class Sequential(_Container, Model):
+    """``Sequential([layer, ...])`` or ``Sequential()`` then ``model.add(layer)``: layers applied
+    one after another (``nn.Sequential``), with Keras's ``compile``, ``fit``, ``evaluate`` and
+    ``predict``.  Layers are registered under their position (``"0"``, ``"1"``, ...), so state
+    dicts match PyTorch's ``nn.Sequential``."""
+
+    def __init__(self, *layers):
+        super().__init__(*layers)  # nn.Sequential's, then Model's (the MRO runs both once)
