@@ -316,7 +316,8 @@ class Trainset:
     def all_ratings(self):
         """``(u, i, r)`` with inner ids, user by user (the order SGD sweeps the ratings)."""
         R = self.ratings_by_user
-        yield from zip(R.row_of_entries().tolist(), R.indices.tolist(), R.data.tolist())
+        for u, i, r in zip(R.row_of_entries(), R.indices, R.data):
+            yield int(u), int(i), float(r)
 
     @property
     def ur(self):

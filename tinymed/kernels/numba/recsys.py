@@ -27,12 +27,15 @@ _KIND = {"cosine": COSINE, "msd": MSD, "pearson": PEARSON, "pearson_baseline": P
 
 
 def row_similarities(name, indptr, indices, values, n_y, min_support=1, shrinkage=100):
-    """All pairwise similarities of the CSR rows, on ``numba.get_num_threads()`` threads at once.
+    r"""``sim (n_x, n_x)``: the similarity of every two CSR rows from their sums over the columns
+    they share, :math:`n, S_{ab}, S_{aa}, S_{bb}, S_a, S_b, D` (e.g. cosine
+    :math:`S_{ab} / \sqrt{S_{aa} S_{bb}}`; every formula in the reference ``row_similarities``).
+    Rows ``indptr (n_x + 1,)``, ``indices, values (nnz,)``, each row's columns ascending; ``n_y`` columns.
 
-    The rows are also laid out by column (CSC, :func:`_by_column`), so that each row finds
-    the later rows sharing a column without a search. Threads over a ``nogil`` kernel rather
-    than ``prange``: the same speed-up, and the first call (a lesson's, or CI's, with no cached
-    machine code yet) compiles in about 2 s instead of 6.
+    Runs on ``numba.get_num_threads()`` threads at once. The rows are also laid out by column
+    (CSC, :func:`_by_column`), so that each row finds the later rows sharing a column without a
+    search. Threads over a ``nogil`` kernel rather than ``prange``: the same speed-up, and the
+    first call (a lesson's, or CI's, with no cached machine code yet) compiles in about 2 s instead of 6.
     """
     if name not in _KIND:
         raise ValueError(f"row_similarities: unknown similarity {name!r}")
@@ -185,7 +188,9 @@ def _upper_row(kind, indptr, indices, values, col_indptr, col_rows, col_values, 
 @njit(cache=True)
 def baseline_sgd_epochs(users, items, ratings, global_mean, bu, bi, n_epochs, lr, reg):
     """Biases by SGD, in place: for each rating, ``e = r - (mu + b_u + b_i)``,
-    ``b_u += lr (e - reg b_u)``, ``b_i += lr (e - reg b_i)``."""
+    ``b_u += lr (e - reg b_u)``, ``b_i += lr (e - reg b_i)``.
+
+    ``users, items, ratings (n,)`` in sweep order; ``bu (n_users,)``, ``bi (n_items,)``."""
     for _ in range(n_epochs):
         for k in range(len(ratings)):
             u, i = users[k], items[k]
@@ -198,8 +203,11 @@ def baseline_sgd_epochs(users, items, ratings, global_mean, bu, bi, n_epochs, lr
 def svd_sgd_epochs(users, items, ratings, global_mean, bu, bi, pu, qi, n_epochs, biased,
                    lr_bu, lr_bi, lr_pu, lr_qi, reg_bu, reg_bi, reg_pu, reg_qi):
     """Biased matrix factorisation by SGD, in place: ``e = r - (mu + b_u + b_i + q_i . p_u)``, then
-    ``b_u, b_i`` (if ``biased``), ``p_u`` and ``q_i`` each step ``lr (e * other - reg * itself)``,
-    ``q_i`` with ``p_u`` from before its update (reference ``svd_sgd_epochs``)."""
+    ``b_u += lr_bu (e - reg_bu b_u)``, ``b_i`` likewise (if ``biased``), ``p_u += lr_pu (e q_i - reg_pu p_u)``
+    and ``q_i += lr_qi (e p_u - reg_qi q_i)`` with ``p_u`` from before its update.
+
+    ``users, items, ratings (n,)`` in sweep order; ``bu (n_users,)``, ``bi (n_items,)``,
+    ``pu (n_users, k)``, ``qi (n_items, k)``."""
     n_factors = pu.shape[1]
     for _ in range(n_epochs):
         for k in range(len(ratings)):
@@ -220,11 +228,14 @@ def svd_sgd_epochs(users, items, ratings, global_mean, bu, bi, pu, qi, n_epochs,
 
 @njit(cache=True)
 def bpmf_sample_rows(indptr, columns, values, other, precision, precision_mean, alpha, noise, out):
-    """BPMF's draw of every row given the other side, in place (formulas: reference ``bpmf_sample_rows``).
+    """BPMF's draw of every row given the other side, in place (derivation: reference ``bpmf_sample_rows``).
 
-    Per row: accumulate the precision and the right-hand side, factor the precision
-    ``L L^T`` (Cholesky), then ``out[a] = L^-T (L^-1 rhs + noise[a])``. The rows are
-    independent, but one pass over MovieLens-100k takes about 10 ms: threads do not pay.
+    Per row ``a``: accumulate ``Lambda_a = precision + alpha sum_j o_j o_j^T`` and
+    ``rhs = precision_mean + alpha sum_j v_j o_j`` over its entries (``o_j = other[columns[p]]``,
+    ``v_j = values[p]``), factor ``Lambda_a = L L^T`` (Cholesky), then
+    ``out[a] = L^-T (L^-1 rhs + noise[a])``. CSR ``indptr (n + 1,)``, ``columns, values (nnz,)``;
+    ``other (n_other, k)``, ``precision (k, k)``, ``precision_mean (k,)``, ``noise, out (n, k)``.
+    The rows are independent, but one pass over MovieLens-100k takes about 10 ms: threads do not pay.
     """
     k = out.shape[1]
     for a in range(len(out)):
