@@ -23,8 +23,17 @@ import numpy as np
 
 import tinymed
 from tinymed import metrics, nn, optim
-from tinymed.data import (Compose, DataLoader, GaussianNoise, RandomHorizontalFlip, RandomRotation, RandomScale,
-                          StandardScaler, chest_phantoms, stratified_split)
+from tinymed.data import (
+    Compose,
+    DataLoader,
+    GaussianNoise,
+    RandomHorizontalFlip,
+    RandomRotation,
+    RandomScale,
+    StandardScaler,
+    chest_phantoms,
+    stratified_split,
+)
 from tinymed.keras.callbacks import EarlyStopping, ModelCheckpoint
 from tinymed.keras.losses import BinaryCrossentropy
 from tinymed.keras.models import Sequential

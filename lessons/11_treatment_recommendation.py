@@ -17,9 +17,24 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from tinymed.lessons import out_dir, quick
-from tinymed.recsys import (SVD, ArticleHybrid, BaselineOnly, Columns, ContentBased, Dataset, KNNBaseline,
-                            KNNBasic, KNNWithMeans, MeanFilledSVD, Reader, WeightedHybrid, accuracy,
-                            article_euclidean, article_hybrid, make_treatment_responses)
+from tinymed.recsys import (
+    SVD,
+    ArticleHybrid,
+    BaselineOnly,
+    Columns,
+    ContentBased,
+    Dataset,
+    KNNBaseline,
+    KNNBasic,
+    KNNWithMeans,
+    MeanFilledSVD,
+    Reader,
+    WeightedHybrid,
+    accuracy,
+    article_euclidean,
+    article_hybrid,
+    make_treatment_responses,
+)
 from tinymed.recsys.model_selection import train_test_split
 from tinymed.recsys.similarities import similarity_matrix
 
@@ -237,7 +252,7 @@ evaluate(f"hybrid, {alpha:.1f} SVD + {1 - alpha:.1f} content", blend.set_weights
 # the training set, which measures fit, not prediction.
 
 # %%
-from tinymed.recsys import Dataset, Reader, SVD, accuracy  # noqa: E402  (S5's import, ported)
+from tinymed.recsys import Dataset, Reader, SVD, accuracy  # noqa: E402, I001  (S5's import, ported)
 
 patients, treatments, responses = zip(*truth.ratings)
 df = Columns(user_id=list(patients), item_id=list(treatments), rating=list(responses))

@@ -13,8 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from tinymed.lessons import out_dir, quick
-from tinymed.recsys import (BPMF, SVD, BaselineOnly, Dataset, MeanFilledSVD, Reader, accuracy,
-                            make_treatment_responses)
+from tinymed.recsys import BPMF, SVD, BaselineOnly, Dataset, MeanFilledSVD, Reader, accuracy, make_treatment_responses
 from tinymed.recsys.model_selection import train_test_split
 
 N_PATIENTS, N_TREATMENTS, DENSITY = (400, 40, 0.25) if quick() else (1000, 100, 0.2)
@@ -166,7 +165,7 @@ ax[0].legend(fontsize=7)
 # means all its ratings).
 
 # %%
-from tinymed.recsys import Dataset, Reader, SVD, accuracy  # noqa: E402  (S5's import, ported)
+from tinymed.recsys import Dataset, Reader, SVD, accuracy  # noqa: E402, I001  (S5's import, ported)
 
 full = Dataset.load_from_triples(truth.ratings, Reader(rating_scale=(1, 5)))
 algo = SVD(random_state=0)

@@ -51,6 +51,7 @@ def _gradcheck(args) -> int:
 
 def _info(args) -> int:
     import tinymed
+
     from . import backend
 
     print(f"tinymed {tinymed.__version__}")
@@ -148,18 +149,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--step", action="store_true",
                    help="pause after each cell (Enter: next, r: rerun, q: quit); needs a terminal")
     p.add_argument("--out", metavar="DIR", help="folder for the figures (default ./tinymed-out/; sets TINYMED_OUT)")
-    p.add_argument("--backend", choices=["numpy", "numba", "cupy"], help="backend to run on (default: numba if installed)")
+    p.add_argument("--backend", choices=["numpy", "numba", "cupy"],
+                   help="backend to run on (default: numba if installed)")
     p.add_argument("--quick", action="store_true", help="small sizes, a few seconds per lesson (sets TINYMED_QUICK=1)")
     p.set_defaults(func=_lesson)
 
     p = sub.add_parser("demo", help="train and evaluate the pneumonia-screening CNN end to end (article 003 §4.3)")
     p.add_argument("--quick", action="store_true", help="small data and few epochs: well under a minute")
-    p.add_argument("--out", metavar="DIR", help="folder for figures, metrics and the checkpoint (default ./tinymed-out/)")
+    p.add_argument("--out", metavar="DIR",
+                   help="folder for figures, metrics and the checkpoint (default ./tinymed-out/)")
     p.add_argument("--data", choices=["auto", "phantoms", "pneumoniamnist"], default="auto",
                    help="auto (default): PneumoniaMNIST if ~/.medmnist/pneumoniamnist.npz exists, else phantoms")
     p.add_argument("--seed", type=int, default=0, help="seed of data, split, initialisation and shuffling (default 0)")
     p.add_argument("--epochs", type=int, help="maximum number of epochs (default 15; 8 with --quick)")
-    p.add_argument("--backend", choices=["numpy", "numba", "cupy"], help="backend to run on (default: numba if installed)")
+    p.add_argument("--backend", choices=["numpy", "numba", "cupy"],
+                   help="backend to run on (default: numba if installed)")
     p.add_argument("--no-tabular", action="store_true", help="skip the breast-cancer MLP")
     p.set_defaults(func=_demo)
     return parser

@@ -332,7 +332,8 @@ def medication_orders(n: int, seed=0) -> Dataset:
     for _ in range(n):
         drug = names[rng.integers(len(names))]
         aliases, doses, routes, freqs = _DRUGS[drug]
-        mg, route, freq = doses[rng.integers(len(doses))], routes[rng.integers(len(routes))], freqs[rng.integers(len(freqs))]
+        mg, route = doses[rng.integers(len(doses))], routes[rng.integers(len(routes))]
+        freq = freqs[rng.integers(len(freqs))]
         template = str(rng.choice(_ORDER_TEMPLATES))
         if "{route}" not in template and route != "PO":
             template = "{drug} {dose} {route} {freq}"

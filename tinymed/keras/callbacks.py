@@ -120,8 +120,9 @@ class EarlyStopping(Callback):
 
     def on_train_end(self, logs=None):
         if self.stopped_epoch is not None and self.verbose:
+            best_epoch = "-" if self.best_epoch is None else self.best_epoch + 1
             print(f"EarlyStopping: stopped after epoch {self.stopped_epoch + 1}; "
-                  f"best {self.monitor} {self.best:.4f} at epoch {self.best_epoch + 1 if self.best_epoch is not None else '-'}")
+                  f"best {self.monitor} {self.best:.4f} at epoch {best_epoch}")
         if self.restore_best_weights and self.best_weights is not None:
             if self.verbose:
                 print(f"EarlyStopping: restoring the weights of epoch {self.best_epoch + 1}")

@@ -29,9 +29,11 @@ def _labels(y_true, n):
 
 
 def get(name, from_logits=False, binary_loss=False):
-    """A metric by name, as ``compile(metrics=[...])`` takes it: ``(name, fn(y_true, y_pred) -> float)``.  As in Keras, ``"accuracy"`` with a binary
-    cross-entropy loss is the fraction of output *elements* on the right side of the threshold
-    (every output unit is its own yes/no question); otherwise it compares labels."""
+    """A metric by name, as ``compile(metrics=[...])`` takes it: ``(name, fn(y_true, y_pred) -> float)``.
+
+    As in Keras, ``"accuracy"`` with a binary cross-entropy loss is the fraction of output
+    *elements* on the right side of the threshold (every output unit is its own yes/no
+    question); otherwise it compares labels."""
     key = name.lower() if isinstance(name, str) else name
     if callable(name):
         return getattr(name, "__name__", "metric"), name

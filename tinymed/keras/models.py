@@ -227,7 +227,8 @@ class Model(Module):
         if validation_split:
             cut = len(x) - int(round(len(x) * validation_split))
             if cut < 1 or cut == len(x):
-                raise ValueError(f"fit: validation_split={validation_split} leaves no training or no validation samples")
+                raise ValueError(f"fit: validation_split={validation_split} leaves no training or no "
+                                 "validation samples")
             validation_data = (x[cut:], y[cut:])
             x, y = x[:cut], y[:cut]
         self._validation = validation_data

@@ -6,3 +6,7 @@ code is written against the array module of its inputs and so runs unchanged on 
 """
 
 from .pool import max_pool2d_backward, max_pool2d_forward
+
+__all__ = [
+    "max_pool2d_backward", "max_pool2d_forward",
+]

@@ -22,6 +22,7 @@ from .activations import (
     tanh_backward,
     tanh_forward,
 )
+from .attention import scaled_dot_product_attention_backward, scaled_dot_product_attention_forward
 from .conv import conv2d_backward, conv2d_forward
 from .losses import (
     binary_cross_entropy_backward,
@@ -33,8 +34,21 @@ from .losses import (
     mse_loss_backward,
     mse_loss_forward,
 )
-from .pool import avg_pool2d_backward, avg_pool2d_forward, max_pool2d_backward, max_pool2d_forward
-from .rnn import gru_backward, gru_forward, lstm_backward, lstm_forward, rnn_tanh_backward, rnn_tanh_forward
-from .attention import scaled_dot_product_attention_backward, scaled_dot_product_attention_forward
 from .norm import embedding_backward, layer_norm_backward, layer_norm_forward
+from .pool import avg_pool2d_backward, avg_pool2d_forward, max_pool2d_backward, max_pool2d_forward
 from .recsys import baseline_sgd_epochs, bpmf_sample_rows, row_similarities, svd_sgd_epochs
+from .rnn import gru_backward, gru_forward, lstm_backward, lstm_forward, rnn_tanh_backward, rnn_tanh_forward
+
+__all__ = [
+    "log_softmax_backward", "log_softmax_forward", "relu_backward", "relu_forward",
+    "sigmoid_backward", "sigmoid_forward", "softmax_backward", "softmax_forward", "tanh_backward",
+    "tanh_forward", "conv2d_backward", "conv2d_forward", "binary_cross_entropy_backward",
+    "binary_cross_entropy_forward", "binary_cross_entropy_with_logits_backward",
+    "binary_cross_entropy_with_logits_forward", "cross_entropy_backward", "cross_entropy_forward",
+    "mse_loss_backward", "mse_loss_forward", "avg_pool2d_backward", "avg_pool2d_forward",
+    "max_pool2d_backward", "max_pool2d_forward", "gru_backward", "gru_forward", "lstm_backward",
+    "lstm_forward", "rnn_tanh_backward", "rnn_tanh_forward",
+    "scaled_dot_product_attention_backward", "scaled_dot_product_attention_forward",
+    "embedding_backward", "layer_norm_backward", "layer_norm_forward", "baseline_sgd_epochs",
+    "bpmf_sample_rows", "row_similarities", "svd_sgd_epochs",
+]

@@ -315,7 +315,8 @@ def _gru_step_grad(dh_t, carry, gates_t, h_prev, delta_in_t, delta_hid_t):
 
 
 def gru_forward(x, h0, *, w_ih, w_hh, b_ih, b_hh):
-    """PyTorch's GRU: r, z = s(W_i x + b_i + W_h h + b_h), n = tanh(W_in x + b_in + r (W_hn h + b_hn)), h_t = (1 - z) n + z h_{t-1}.
+    """PyTorch's GRU: r, z = s(W_i x + b_i + W_h h + b_h), n = tanh(W_in x + b_in + r (W_hn h + b_hn)),
+    h_t = (1 - z) n + z h_{t-1}.
 
     x (T, N, I), h0 (N, H), w_ih, w_hh (3H, *), b_ih, b_hh (3H,) -> h (T, N, H), gates (T, N, 4H)."""
     x, h0, w_ih, w_hh, b_hh = _c(x), _c(h0), _c(w_ih), _c(w_hh), _c(b_hh)

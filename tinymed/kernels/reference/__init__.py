@@ -12,6 +12,7 @@ from .activations import (
     tanh_backward,
     tanh_forward,
 )
+from .attention import scaled_dot_product_attention_backward, scaled_dot_product_attention_forward
 from .conv import col2im, conv2d_backward, conv2d_forward, conv2d_output_size, im2col
 from .linear import linear_backward, linear_forward
 from .losses import (
@@ -24,6 +25,7 @@ from .losses import (
     mse_loss_backward,
     mse_loss_forward,
 )
+from .norm import embedding_backward, embedding_forward, layer_norm_backward, layer_norm_forward
 from .pool import (
     avg_pool2d_backward,
     avg_pool2d_forward,
@@ -31,6 +33,7 @@ from .pool import (
     max_pool2d_forward,
     pool_output_size,
 )
+from .recsys import baseline_sgd_epochs, bpmf_sample_rows, row_similarities, svd_sgd_epochs
 from .rnn import (
     gru_backward,
     gru_forward,
@@ -39,6 +42,18 @@ from .rnn import (
     rnn_tanh_backward,
     rnn_tanh_forward,
 )
-from .attention import scaled_dot_product_attention_backward, scaled_dot_product_attention_forward
-from .norm import embedding_backward, embedding_forward, layer_norm_backward, layer_norm_forward
-from .recsys import baseline_sgd_epochs, bpmf_sample_rows, row_similarities, svd_sgd_epochs
+
+__all__ = [
+    "log_softmax_backward", "log_softmax_forward", "relu_backward", "relu_forward",
+    "sigmoid_backward", "sigmoid_forward", "softmax_backward", "softmax_forward", "tanh_backward",
+    "tanh_forward", "col2im", "conv2d_backward", "conv2d_forward", "conv2d_output_size", "im2col",
+    "linear_backward", "linear_forward", "binary_cross_entropy_backward",
+    "binary_cross_entropy_forward", "binary_cross_entropy_with_logits_backward",
+    "binary_cross_entropy_with_logits_forward", "cross_entropy_backward", "cross_entropy_forward",
+    "mse_loss_backward", "mse_loss_forward", "avg_pool2d_backward", "avg_pool2d_forward",
+    "max_pool2d_backward", "max_pool2d_forward", "pool_output_size", "gru_backward", "gru_forward",
+    "lstm_backward", "lstm_forward", "rnn_tanh_backward", "rnn_tanh_forward",
+    "scaled_dot_product_attention_backward", "scaled_dot_product_attention_forward",
+    "embedding_backward", "embedding_forward", "layer_norm_backward", "layer_norm_forward",
+    "baseline_sgd_epochs", "bpmf_sample_rows", "row_similarities", "svd_sgd_epochs",
+]
