@@ -18,6 +18,8 @@ import warnings
 
 import numpy as np
 
+from ..serialization import save
+
 __all__ = ["Callback", "History", "EarlyStopping", "ModelCheckpoint", "LearningRateScheduler"]
 
 
@@ -147,8 +149,6 @@ class ModelCheckpoint(Callback):
         self.saved = []
 
     def on_epoch_end(self, epoch, logs=None):
-        from ..serialization import save
-
         logs = logs or {}
         if self.save_best_only:
             value = _monitored("ModelCheckpoint", self.monitor, logs)
