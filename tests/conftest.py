@@ -1,4 +1,9 @@
-"""Shared test set-up: backends to run on, tolerances, hypothesis profiles."""
+"""Fixtures for every test (the backend to run on, a seeded generator) and the hypothesis profiles.
+
+``HYPOTHESIS_PROFILE=ci`` (the default) draws 25 examples per property, which keeps the suite to a
+few minutes on two cores; ``HYPOTHESIS_PROFILE=dev`` draws 100.  Strategies are in
+``tests/strategies.py``, shared helpers and tolerances in ``tests/helpers.py``.
+"""
 
 import os
 
@@ -9,29 +14,20 @@ from hypothesis import HealthCheck, settings
 
 import tinymed
 
-matplotlib.use("Agg")
+matplotlib.use("Agg")  # tests that draw figures never open a window
 
-# The backend fixture is set once per test and holds for all its hypothesis examples, so the
-# function-scoped-fixture health check does not apply.
-# Every backend that works on this machine; CuPy joins only where a GPU is present.
-BACKENDS = tinymed.available()
-
-# Agreement between backends (DESIGN.md): float64 to ~1e-12 relative, float32 to ~1e-5.
-AGREEMENT = {np.dtype(np.float64): dict(rtol=1e-12, atol=1e-12), np.dtype(np.float32): dict(rtol=1e-5, atol=1e-5)}
-
-settings.register_profile(
-    "ci", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-    print_blob=True,
-)
-settings.register_profile(
-    "dev", max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-)
+# The backend fixture is entered once per test and holds for all of its hypothesis examples: the
+# function-scoped-fixture health check warns about exactly that, and here it is what we want.
+_SUPPRESSED = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+settings.register_profile("ci", max_examples=25, deadline=None, suppress_health_check=_SUPPRESSED, print_blob=True)
+settings.register_profile("dev", max_examples=100, deadline=None, suppress_health_check=_SUPPRESSED)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(params=tinymed.available())
 def backend(request):
-    """Run the test once per installed backend, restoring the previous one afterwards."""
+    """Run the test once per installed backend (CuPy only where a GPU is present), restoring the
+    previous backend afterwards."""
     with tinymed.using(request.param):
         yield request.param
 
@@ -39,24 +35,3 @@ def backend(request):
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)
-
-
-def assert_agree(actual, expected, dtype=None):
-    """Backends agree with the reference to the tolerance of ``dtype``."""
-    actual = tinymed.backend.to_numpy(actual)
-    expected = tinymed.backend.to_numpy(expected)
-    tol = AGREEMENT[np.dtype(dtype or expected.dtype)]
-    np.testing.assert_allclose(actual, expected, **tol)
-
-
-def grad_tensor(a):
-    """``a`` on the active backend as a Tensor that requires a gradient."""
-    return tinymed.Tensor(tinymed.backend.asarray(a), requires_grad=True)
-
-
-def assert_gradients(fn, *arrays):
-    """Every gradient of ``fn`` at ``arrays`` matches central differences (gradcheck's tolerance)."""
-    from tinymed.gradcheck import TOLERANCE, check
-
-    report = check(fn, *[grad_tensor(a) for a in arrays])
-    assert report.max_rel_error <= TOLERANCE, str(report)
