@@ -3,8 +3,8 @@ softmax cross-entropy, binary cross-entropy on probabilities and on logits.
 
 Gradient: every element against float64 central differences, on every backend, for every
 reduction.  Agreement: each fast backend against the reference.  PyTorch parity: forward and
-backward.  Degenerate inputs: logits of +-1e4 and +-1e30 (finite and exact), probabilities
-of exactly 0 and 1.
+backward.  Degenerate inputs: equal logits, logits of +-1e4 and +-1e30 (finite and exact),
+probabilities of exactly 0 and 1, one class, an empty batch.
 """
 
 import numpy as np
@@ -14,11 +14,18 @@ from hypothesis import strategies as st
 
 import tinymed.nn.functional as F
 from tests.helpers import (
+    AGREEMENT,
+    assert_close_to_torch,
     assert_gradients,
+    backward,
     compare,
+    grad,
+    grad_tensor,
     gradcheck_cases,
     needs_torch,
     on_fast_backends,
+    torch,
+    torch_pair,
 )
 from tests.strategies import dtypes, reductions, seeds, shapes
 from tinymed import Tensor
@@ -107,3 +114,113 @@ def test_extreme_logit_values_are_right(backend):
     np.testing.assert_allclose(
         F.binary_cross_entropy(Tensor(np.array([0.0, 1.0])), np.array([1.0, 0.0]), reduction="none").numpy(),
         [100.0, 100.0])
+
+
+@pytest.mark.parametrize("value", [0.0, 3.0, 1e4, -1e4])
+def test_cross_entropy_of_equal_logits_is_log_of_the_class_count(backend, value):
+    """Equal logits: every class has probability 1/C, the loss is log C and the gradient of a
+    mean over N rows is (1/C - [c = target]) / N (to the agreement tolerance: at +-1e4 the numba
+    kernel's max + log(sum) - z_target rounds to a unit in the last place of 1e4)."""
+    n, c = 4, 5
+    target = np.array([0, 4, 2, 2])
+    x = grad_tensor(np.full((n, c), value))
+    loss = F.cross_entropy(x, target)
+    loss.backward()
+    np.testing.assert_allclose(loss.numpy(), np.log(c), **AGREEMENT[np.dtype(np.float64)])
+    np.testing.assert_allclose(grad(x), (np.full((n, c), 1 / c) - np.eye(c)[target]) / n, rtol=1e-14, atol=1e-17)
+
+
+def test_cross_entropy_with_one_class_costs_nothing(backend):
+    """One class: its probability is 1 whatever the logit, so the loss and its gradient are 0."""
+    x = grad_tensor(np.array([[3.0], [-1e4], [0.0]]))
+    loss = F.cross_entropy(x, np.zeros(3, dtype=int), reduction="sum")
+    loss.backward()
+    assert loss.numpy() == 0.0
+    np.testing.assert_array_equal(grad(x), np.zeros((3, 1)))
+
+
+# the inputs of the degenerate cases, for the comparison with PyTorch: (op, input, target)
+DEGENERATE = {
+    "equal logits": ("cross_entropy", np.full((3, 4), 2.0), np.array([0, 3, 1])),
+    "logits +-1e4": ("cross_entropy", np.array([[1e4, -1e4, 0.0], [1e4, 1e4 - 1, -1e4], [-1e4, 0.0, 1e4]]),
+                     np.array([1, 1, 2])),
+    "one class": ("cross_entropy", np.array([[3.0], [-2.0]]), np.array([0, 0])),
+    "logits +-1e4 (binary)": ("binary_cross_entropy_with_logits", np.array([1e4, -1e4, 1e4, 0.0]),
+                              np.array([0.0, 0.0, 1.0, 0.5])),
+}
+
+
+@needs_torch
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("case", DEGENERATE, ids=list(DEGENERATE))
+def test_degenerate_inputs_match_torch(backend, case, dtype, reduction):
+    op, a, target = DEGENERATE[case]
+    x, tx = torch_pair(a, dtype)
+    t = target if target.dtype.kind == "i" else target.astype(dtype)
+    y = getattr(F, op)(x, t, reduction=reduction)
+    ty = getattr(torch.nn.functional, op)(tx, torch.tensor(t), reduction=reduction)
+    assert_close_to_torch(y, ty, dtype, "forward")
+    g = np.random.default_rng(0).standard_normal(y.shape).astype(dtype)
+    backward(y, g)
+    ty.backward(torch.tensor(g))
+    assert_close_to_torch(x.grad, tx.grad, dtype, "gradient")
+
+
+@needs_torch
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_probabilities_of_exactly_0_and_1_match_torch(backend, reduction):
+    """Both libraries clamp log p at -100 and bound p(1-p) below by 1e-12 in the gradient, which
+    is then about 1e12 wherever p is the wrong certainty.  PyTorch's bound differs by a float32
+    rounding of 1e-12 with some reductions, so the gradients are compared to 1e-8 here."""
+    p, tp = torch_pair(np.array([0.0, 1.0, 1.0, 0.0]))
+    target = np.array([1.0, 0.0, 1.0, 0.0])
+    y = F.binary_cross_entropy(p, target, reduction=reduction)
+    ty = torch.nn.functional.binary_cross_entropy(tp, torch.tensor(target), reduction=reduction)
+    np.testing.assert_array_equal(y.numpy(), ty.detach().numpy())
+    g = np.random.default_rng(0).standard_normal(y.shape)
+    backward(y, g)
+    ty.backward(torch.tensor(g))
+    np.testing.assert_allclose(grad(p), tp.grad.numpy(), rtol=1e-8)
+    assert np.all(grad(p)[2:] == 0)  # certain and right: no gradient
+
+
+# NumPy warns about the mean of an empty array, NaN as in PyTorch (which is silent), and about the
+# 1/0 that scales the mean's (empty) gradient
+EMPTY_MEAN = pytest.mark.filterwarnings("ignore:Mean of empty slice", "ignore:invalid value encountered",
+                                        "ignore:divide by zero encountered")
+
+
+@EMPTY_MEAN
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("op", ["cross_entropy", *POINTWISE])
+def test_empty_batch(backend, op, reduction):
+    """N = 0: the mean over nothing is NaN, the sum 0, no reduction an empty array, as in PyTorch;
+    the gradient is empty either way."""
+    x = grad_tensor(np.zeros((0, 3)))
+    target = np.zeros(0, dtype=int) if op == "cross_entropy" else np.zeros((0, 3))
+    loss = getattr(F, op)(x, target, reduction=reduction)
+    backward(loss, np.ones(loss.shape))
+    value = loss.numpy()
+    if reduction == "mean":
+        assert np.isnan(value)
+    elif reduction == "sum":
+        assert value == 0.0
+    else:
+        assert value.shape == (0,) if op == "cross_entropy" else (0, 3)
+    assert grad(x).shape == (0, 3)
+
+
+@needs_torch
+@EMPTY_MEAN
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("op", ["cross_entropy", *POINTWISE])
+def test_empty_batch_matches_torch(backend, op, reduction):
+    x, tx = torch_pair(np.zeros((0, 3)))
+    target = np.zeros(0, dtype=int) if op == "cross_entropy" else np.zeros((0, 3))
+    y = getattr(F, op)(x, target, reduction=reduction)
+    ty = getattr(torch.nn.functional, op)(tx, torch.tensor(target), reduction=reduction)
+    np.testing.assert_array_equal(y.numpy(), ty.detach().numpy())  # NaN == NaN here
+    backward(y, np.ones(y.shape))
+    ty.backward(torch.ones_like(ty))
+    assert_close_to_torch(x.grad, tx.grad, np.float64, "gradient")
