@@ -3,7 +3,9 @@
 Gradient: every element against float64 central differences, on every backend (layer-norm
 inputs whose variance stays away from 0; embedding indices with repeats).  Agreement: each fast
 backend against the reference, contiguous and strided.  PyTorch parity: the modules with
-PyTorch's weights, forward and backward.
+PyTorch's weights, forward and backward.  Degenerate inputs: rows of one constant value (zero
+variance: the output is the bias, the gradient finite), a single normalised feature, an empty
+batch, no indices at all.
 """
 
 import numpy as np
@@ -20,6 +22,7 @@ from tests.helpers import (
     assert_close_to_torch,
     assert_gradients,
     assert_module_gradients_match,
+    backward,
     compare,
     grad,
     grad_tensor,
@@ -124,3 +127,112 @@ def test_modules_match_torch(backend, dtype):
     e.backward(tinymed.backend.asarray(g))
     te.backward(torch.tensor(g))
     assert_module_gradients_match(emb, temb, [], dtype)
+
+
+# ----- degenerate inputs ----------------------------------------------------------------------------
+def constant_row_gradient(g, weight, eps=1e-5):
+    r"""Layer norm's input gradient where :math:`\sigma^2 = 0`: :math:`\hat x = 0`, so only the
+    path through the mean remains, :math:`dx = (\hat g - \overline{\hat g}) / \sqrt{\epsilon}`."""
+    g_hat = g * weight
+    return (g_hat - g_hat.mean(-1, keepdims=True)) / np.sqrt(eps)
+
+
+# rows of one value, among ordinary rows; dyadic values, so that both libraries' means are exact
+ROWS = np.array([[2.5, 2.5, 2.5, 2.5], [1.0, -2.0, 3.0, 0.5], [0.0, 0.0, 0.0, 0.0], [-3.0, -3.0, -3.0, -3.0]])
+CONSTANT = [0, 2, 3]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_layer_norm_of_a_constant_row_is_the_bias(backend, dtype):
+    """Zero variance: y = beta exactly, dgamma gets nothing from the row, and dx is finite and
+    equal to the mean path alone (rstd = 1/sqrt(eps), about 316)."""
+    w, b = np.array([1.5, -0.5, 2.0, 1.0]), np.array([0.1, 0.2, 0.3, 0.4])
+    x, wt, bt = (grad_tensor(a.astype(dtype)) for a in (ROWS, w, b))
+    y = F.layer_norm(x, (4,), wt, bt)
+    g = np.random.default_rng(0).standard_normal(ROWS.shape)
+    backward(y, g)
+    np.testing.assert_array_equal(y.numpy()[CONSTANT], np.broadcast_to(b.astype(dtype), (3, 4)))
+    assert np.all(np.isfinite(grad(x)))
+    tol = dict(rtol=1e-5, atol=1e-4) if dtype == np.float32 else dict(rtol=1e-13, atol=1e-12)
+    np.testing.assert_allclose(grad(x)[CONSTANT], constant_row_gradient(g[CONSTANT], w), **tol)
+    x_hat_1 = (ROWS[1] - ROWS[1].mean()) / np.sqrt(ROWS[1].var() + 1e-5)
+    np.testing.assert_allclose(grad(wt), g[1] * x_hat_1, **tol)  # only the ordinary row counts
+    np.testing.assert_allclose(grad(bt), g.sum(0), **tol)
+
+
+def test_layer_norm_of_a_large_constant_row(backend):
+    """A constant row at 1e4 in float64: the mean is rounded, so x - mean is a rounding error
+    times rstd (316), still y = beta to 1e-8 and dx as for an exact zero variance."""
+    w = np.array([1.5, -0.5, 2.0])
+    x, wt = grad_tensor(np.full((2, 3), 1e4 + 0.1)), grad_tensor(w)
+    y = F.layer_norm(x, 3, wt)
+    g = np.random.default_rng(1).standard_normal((2, 3))
+    backward(y, g)
+    np.testing.assert_allclose(y.numpy(), 0.0, atol=1e-8)
+    np.testing.assert_allclose(grad(x), constant_row_gradient(g, w), rtol=1e-8, atol=1e-8)
+
+
+def test_layer_norm_over_one_feature_is_the_bias(backend):
+    """Normalising a single feature: its variance is always 0, so y = beta and dx = 0."""
+    x, b = grad_tensor(np.array([[3.0], [-7.0], [0.5]])), grad_tensor(np.array([0.25]))
+    y = F.layer_norm(x, (1,), grad_tensor(np.array([2.0])), b)
+    backward(y, np.array([[1.0], [2.0], [3.0]]))
+    np.testing.assert_array_equal(y.numpy(), np.full((3, 1), 0.25))
+    np.testing.assert_array_equal(grad(x), np.zeros((3, 1)))
+    np.testing.assert_array_equal(grad(b), [6.0])
+
+
+def test_empty_batch(backend):
+    x, w = grad_tensor(np.zeros((0, 5, 4))), grad_tensor(np.ones(4))
+    y = F.layer_norm(x, (4,), w)
+    backward(y, np.zeros((0, 5, 4)))
+    assert y.shape == (0, 5, 4) and grad(x).shape == (0, 5, 4)
+    np.testing.assert_array_equal(grad(w), np.zeros(4))
+    table = grad_tensor(np.ones((6, 3)))
+    e = F.embedding(np.zeros((0, 2), dtype=int), table)
+    backward(e, np.zeros((0, 2, 3)))
+    assert e.shape == (0, 2, 3)
+    np.testing.assert_array_equal(grad(table), np.zeros((6, 3)))
+
+
+@on_fast_backends
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_degenerate_inputs_agree_with_reference(name, dtype):
+    """Constant rows, one normalised feature, an empty batch; no indices for the embedding."""
+    rng = np.random.default_rng(0)
+    w, b = rng.standard_normal(4).astype(dtype), rng.standard_normal(4).astype(dtype)
+    x = ROWS.astype(dtype)
+    _compare_layer_norm_kernels(name, dtype, x, rng.standard_normal(x.shape).astype(dtype), (4,), w, b)
+    _compare_layer_norm_kernels(name, dtype, x[:, :1], rng.standard_normal((4, 1)).astype(dtype), (1,), w[:1], b[:1])
+    _compare_layer_norm_kernels(name, dtype, x[:0], x[:0], (4,), w, None)
+    compare("embedding_backward", name, (np.zeros((0, 3), dtype), np.zeros(0, dtype=int), 5, None), dtype)
+
+
+@needs_torch
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("rows, features", [(ROWS, 4), (ROWS[:, :1], 1), (np.zeros((0, 4)), 4)],
+                         ids=["constant rows", "one feature", "N=0"])
+def test_degenerate_inputs_match_torch(backend, dtype, rows, features):
+    """Dyadic constant rows, where PyTorch's mean is exact too.  (Elsewhere PyTorch's rounded mean
+    leaves x_hat at a few rounding errors times rstd: at a constant 1e4 in float32 its input
+    gradient is off by about 0.8 where tinymed's is right.)"""
+    rng = np.random.default_rng(0)
+    (x, tx), (w, tw), (b, tb) = (torch_pair(a, dtype) for a in (
+        rows, rng.standard_normal(features), rng.standard_normal(features)))
+    y, ty = F.layer_norm(x, (features,), w, b), torch.nn.functional.layer_norm(tx, (features,), tw, tb)
+    assert_close_to_torch(y, ty, dtype, "forward")
+    g = rng.standard_normal(y.shape).astype(dtype)
+    backward(y, g)
+    ty.backward(torch.tensor(g))
+    for ours, theirs, what in ((x, tx, "input"), (w, tw, "weight"), (b, tb, "bias")):
+        assert_close_to_torch(ours.grad, theirs.grad, dtype, f"gradient of {what}")
+
+
+@needs_torch
+def test_embedding_of_no_indices_matches_torch(backend):
+    w, tw = torch_pair(np.random.default_rng(0).standard_normal((6, 3)))
+    e, te = F.embedding(np.zeros((0, 2), dtype=int), w), torch.nn.functional.embedding(torch.zeros(0, 2).long(), tw)
+    assert_close_to_torch(e, te, np.float64, "forward")
+    backward(e, np.zeros(e.shape))
+    te.backward(torch.zeros(te.shape, dtype=te.dtype))
+    assert_close_to_torch(w.grad, tw.grad, np.float64, "gradient")
