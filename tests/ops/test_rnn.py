@@ -5,10 +5,13 @@ built on them (stacked, bidirectional).
 Gradient: every element against float64 central differences, on every backend, for drawn
 lengths, batch and feature sizes, directions, biases and initial states.  Agreement: each fast
 backend against the reference, contiguous and strided, and at saturated and tiny arguments.
-PyTorch parity: modules with PyTorch's weights, forward and backward.
+PyTorch parity: modules with PyTorch's weights, forward and backward.  Degenerate inputs:
+sequences of length 1, a batch of 1, an empty batch; an empty sequence is refused (as PyTorch
+refuses it).
 """
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -20,7 +23,9 @@ from tests.helpers import (
     assert_gradients,
     assert_module_gradients_match,
     assert_report_passes,
+    backward,
     compare,
+    grad,
     grad_tensor,
     in_layout,
     load_torch_weights,
@@ -198,3 +203,70 @@ def test_unbatched_input_and_article_names(backend):
     for t in range(6):  # F6 by hand
         state = np.tanh(W @ state + U @ x[t] + b)
     np.testing.assert_allclose(out.numpy()[-1], state, rtol=1e-12)
+
+
+# ----- degenerate inputs ----------------------------------------------------------------------------
+SHORT = [(1, 1), (1, 3), (4, 1)]
+SHORT_IDS = ["T=1 N=1", "T=1", "N=1"]
+
+
+@pytest.mark.parametrize("op", list(GATES))
+@pytest.mark.parametrize("steps, batch", SHORT, ids=SHORT_IDS)
+@pytest.mark.parametrize("reverse", [False, True])
+def test_short_sequences_and_one_sample_gradients(backend, op, steps, batch, reverse):
+    rng = np.random.default_rng(steps + 10 * batch)
+    g, hidden = GATES[op], 3
+    arrays = dict(x=rng.standard_normal((steps, batch, 2)), h0=rng.standard_normal((batch, hidden)),
+                  c0=rng.standard_normal((batch, hidden)), w_ih=rng.standard_normal((g * hidden, 2)),
+                  w_hh=rng.standard_normal((g * hidden, hidden)), b_ih=rng.standard_normal(g * hidden),
+                  b_hh=rng.standard_normal(g * hidden))
+    _recurrent(op, arrays, reverse, with_bias=True, with_state=True)
+
+
+@on_fast_backends
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("steps, batch", SHORT + [(3, 0)], ids=SHORT_IDS + ["N=0"])
+def test_short_sequences_and_empty_batches_agree_with_reference(name, dtype, steps, batch):
+    rng = np.random.default_rng(0)
+
+    def draw(*shape, scale=1.0):
+        return (scale * rng.standard_normal(shape)).astype(dtype)
+
+    _compare_recurrent_kernels(name, dtype, draw, steps, batch, 2, 3)
+
+
+@needs_torch
+@pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
+@pytest.mark.parametrize("steps, batch", SHORT + [(3, 0)], ids=SHORT_IDS + ["N=0"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_short_sequences_and_empty_batches_match_torch(backend, kind, steps, batch, dtype):
+    """Length 1, batch 1, and a batch of 0 sequences (an empty output, parameter gradients of
+    zeros), bidirectional so that the reversed direction sees them too."""
+    torch.manual_seed(0)
+    rng = np.random.default_rng(1)
+    ours, theirs = load_torch_weights(getattr(nn, kind)(2, 3, bidirectional=True),
+                                      getattr(torch.nn, kind)(2, 3, bidirectional=True), dtype)
+    x, tx = torch_pair(rng.standard_normal((steps, batch, 2)), dtype)
+    out, final = ours(x)
+    tout, tfinal = theirs(tx)
+    assert_close_to_torch(out, tout, dtype, "output")
+    g = rng.standard_normal(out.shape).astype(dtype)
+    backward(out, g)
+    tout.backward(torch.tensor(g))
+    assert_module_gradients_match(ours, theirs, [(x, tx)], dtype)
+    if batch == 0:
+        assert out.shape == (steps, 0, 6) and grad(x).shape == (steps, 0, 2)
+        assert all(np.all(grad(p) == 0) for p in ours.parameters())
+
+
+@pytest.mark.parametrize("kind, op", [("RNN", "rnn_tanh"), ("LSTM", "lstm"), ("GRU", "gru")])
+def test_an_empty_sequence_is_refused_clearly(backend, kind, op):
+    """A sequence of length 0 has no last state to return; PyTorch refuses it too ("Expected
+    sequence length to be larger than 0 in RNN"), tinymed says so in its own words."""
+    message = rf"{op}: input must be 3-D \(seq_len, batch, input_size\) with seq_len >= 1, got shape \(0, 2, 3\)"
+    with pytest.raises(ValueError, match=message):
+        getattr(nn, kind)(3, 4).double()(np.zeros((0, 2, 3)))
+    hidden = 4 * GATES[op]
+    weights = (np.zeros((hidden, 3)), np.zeros((hidden, 4)))
+    with pytest.raises(ValueError, match=message):
+        getattr(F, op)(np.zeros((0, 2, 3)), *([None, None] if op == "lstm" else [None]), *weights)
