@@ -5,7 +5,8 @@ encoder layer).
 Gradient: every element against float64 central differences, on every backend, for drawn
 shapes, masks (boolean, float, causal, whole rows masked), scales and dropout.  Agreement: each
 fast backend against the reference, contiguous and strided.  PyTorch parity: the function and
-the modules with PyTorch's weights, forward and backward.
+the modules with PyTorch's weights, forward and backward.  Degenerate inputs: one query and one
+key, a batch of 1, an empty batch, equal scores.
 """
 
 import numpy as np
@@ -21,7 +22,9 @@ from tests.helpers import (
     assert_gradients,
     assert_module_gradients_match,
     assert_report_passes,
+    backward,
     compare,
+    grad,
     grad_tensor,
     in_layout,
     load_torch_weights,
@@ -214,3 +217,85 @@ def test_transformer_encoder_layer_matches_torch(backend, dtype, norm_first):
     out.backward(tinymed.backend.asarray(g))
     tout.backward(torch.tensor(g))
     assert_module_gradients_match(ours, theirs, [(x, tx)], dtype)
+
+
+# ----- degenerate inputs ----------------------------------------------------------------------------
+SMALL = [((1,), 1, 1), ((1,), 1, 4), ((1,), 4, 1), ((1, 1), 3, 3)]
+SMALL_IDS = ["batch 1, L=S=1", "one query", "one key", "batch 1 head 1"]
+
+
+@pytest.mark.parametrize("lead, length, source", SMALL, ids=SMALL_IDS)
+def test_one_query_one_key_and_batch_one_gradients(backend, lead, length, source):
+    """With one key, every weight is 1 and the output is that key's value, whatever the query."""
+    rng = np.random.default_rng(length + 10 * source)
+    q, k, v = (rng.standard_normal(lead + shape) for shape in ((length, 3), (source, 3), (source, 2)))
+    assert_gradients(lambda q, k, v: F.scaled_dot_product_attention(q, k, v), q, k, v)
+    out, weights = F.scaled_dot_product_attention(q, k, v, return_weights=True)
+    if source == 1:
+        np.testing.assert_array_equal(weights.numpy(), np.ones(lead + (length, 1)))
+        np.testing.assert_allclose(out.numpy(), np.broadcast_to(v, out.shape), rtol=1e-15)
+
+
+def test_equal_scores_average_the_values(backend):
+    """Identical keys give equal scores: uniform weights 1/S, the output is the mean value, and
+    no gradient reaches the query (softmax of equal scores is flat in every direction of q)."""
+    rng = np.random.default_rng(0)
+    q, v = grad_tensor(rng.standard_normal((2, 3, 4))), grad_tensor(rng.standard_normal((2, 5, 2)))
+    k = grad_tensor(np.repeat(rng.standard_normal((2, 1, 4)), 5, axis=1))
+    out, weights = F.scaled_dot_product_attention(q, k, v, return_weights=True)
+    np.testing.assert_allclose(weights.numpy(), np.full((2, 3, 5), 0.2), rtol=1e-15)
+    np.testing.assert_allclose(out.numpy(), np.repeat(v.numpy().mean(1, keepdims=True), 3, axis=1), rtol=1e-14)
+    backward(out, rng.standard_normal(out.shape))
+    np.testing.assert_allclose(grad(q), 0.0, atol=1e-15)
+
+
+def test_empty_batch(backend):
+    q, k, v = (grad_tensor(np.zeros(shape)) for shape in ((0, 2, 3, 4), (0, 2, 5, 4), (0, 2, 5, 3)))
+    out = F.scaled_dot_product_attention(q, k, v)
+    backward(out, np.zeros((0, 2, 3, 3)))
+    assert out.shape == (0, 2, 3, 3) and grad(q).shape == (0, 2, 3, 4) and grad(v).shape == (0, 2, 5, 3)
+
+
+@on_fast_backends
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("lead, length, source", SMALL + [((0, 2), 3, 5)], ids=SMALL_IDS + ["N=0"])
+def test_degenerate_shapes_agree_with_reference(name, dtype, lead, length, source):
+    rng = np.random.default_rng(0)
+
+    def draw(*shape):
+        return rng.standard_normal(lead + shape).astype(dtype)
+
+    for mask_kind in ("none", "dead_rows"):
+        _compare_attention_kernels(name, dtype, draw, rng, lead, length, source, 3, 2, mask_kind, dropout=False)
+
+
+@needs_torch
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("batch, length, source", [(1, 1, 1), (1, 1, 4), (1, 4, 1), (0, 3, 5)],
+                         ids=["batch 1, L=S=1", "one query", "one key", "N=0"])
+def test_degenerate_shapes_match_torch(backend, dtype, batch, length, source):
+    """The function and ``MultiheadAttention`` (batch first) against PyTorch."""
+    torch.manual_seed(0)
+    rng = np.random.default_rng(1)
+    q, tq = torch_pair(rng.standard_normal((batch, 2, length, 4)), dtype)
+    k, tk = torch_pair(rng.standard_normal((batch, 2, source, 4)), dtype)
+    v, tv = torch_pair(rng.standard_normal((batch, 2, source, 3)), dtype)
+    out, tout = F.scaled_dot_product_attention(q, k, v), torch.nn.functional.scaled_dot_product_attention(tq, tk, tv)
+    assert_close_to_torch(out, tout, dtype, "output")
+    g = rng.standard_normal(out.shape).astype(dtype)
+    backward(out, g)
+    tout.backward(torch.tensor(g))
+    for a, b, what in ((q, tq, "query"), (k, tk, "key"), (v, tv, "value")):
+        assert_close_to_torch(a.grad, b.grad, dtype, f"gradient of {what}")
+
+    ours, theirs = load_torch_weights(nn.MultiheadAttention(4, 2, batch_first=True),
+                                      torch.nn.MultiheadAttention(4, 2, batch_first=True), dtype)
+    x, tx = torch_pair(rng.standard_normal((batch, length, 4)), dtype)
+    kv, tkv = torch_pair(rng.standard_normal((batch, source, 4)), dtype)
+    (out, w), (tout, tw) = ours(x, kv, kv), theirs(tx, tkv, tkv)
+    assert_close_to_torch(out, tout, dtype, "module output")
+    assert_close_to_torch(w, tw, dtype, "module attention weights")
+    g = rng.standard_normal(out.shape).astype(dtype)
+    backward(out, g)
+    tout.backward(torch.tensor(g))
+    assert_module_gradients_match(ours, theirs, [(x, tx), (kv, tkv)], dtype)
