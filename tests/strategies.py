@@ -13,8 +13,9 @@ seeds = st.integers(0, 2**32 - 1)
 dtypes = st.sampled_from([np.float64, np.float32])
 """The floating-point types every backend must support (agreement and PyTorch parity)."""
 
-strided = st.booleans()
-"""Whether an input comes as a non-contiguous view (see :func:`tests.helpers.in_layout`)."""
+layouts = st.booleans()
+"""Memory layouts: True for a non-contiguous (strided) view, False for C order (see
+:func:`tests.helpers.in_layout`)."""
 
 reductions = st.sampled_from(["mean", "sum", "none"])
 

@@ -29,7 +29,7 @@ from tests.helpers import (
     torch,
     torch_pair,
 )
-from tests.strategies import dtypes, seeds, shapes, strided
+from tests.strategies import dtypes, layouts, seeds, shapes
 from tinymed.gradcheck_suite import off_kink, torch_comparison
 
 SOFTMAXES = ["softmax", "log_softmax"]
@@ -51,7 +51,7 @@ def test_softmax_gradients(backend, op, shape, data, seed):
 
 # ----- agreement -----------------------------------------------------------------------------------
 @on_fast_backends
-@given(shapes(max_dims=4, max_side=5), dtypes, strided, st.data(), seeds)
+@given(shapes(max_dims=4, max_side=5), dtypes, layouts, st.data(), seeds)
 def test_kernels_agree_with_reference(name, shape, dtype, strided, data, seed):
     rng = np.random.default_rng(seed)
     x = in_layout((4 * rng.standard_normal(shape)).astype(dtype), strided)

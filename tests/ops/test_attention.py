@@ -34,7 +34,7 @@ from tests.helpers import (
     torch,
     torch_pair,
 )
-from tests.strategies import attention_case, dtypes, multihead_case, seeds, strided
+from tests.strategies import attention_case, dtypes, layouts, multihead_case, seeds
 from tinymed.gradcheck import check
 
 
@@ -107,7 +107,7 @@ def _compare_attention_kernels(name, dtype, draw, rng, lead, length, source, e, 
 
 
 @on_fast_backends
-@given(st.data(), dtypes, strided, st.sampled_from(["none", "bool", "float", "dead_rows"]), st.booleans(), seeds)
+@given(st.data(), dtypes, layouts, st.sampled_from(["none", "bool", "float", "dead_rows"]), st.booleans(), seeds)
 def test_kernels_agree_with_reference(name, data, dtype, strided, mask_kind, dropout, seed):
     rng = np.random.default_rng(seed)
     lead = tuple(data.draw(st.lists(st.integers(1, 3), max_size=2)))

@@ -29,7 +29,7 @@ from tests.helpers import (
     torch,
     torch_pair,
 )
-from tests.strategies import conv_geometry, dtypes, seeds, strided
+from tests.strategies import conv_geometry, dtypes, layouts, seeds
 from tinymed import Tensor
 from tinymed.gradcheck_suite import distinct, torch_comparison
 from tinymed.kernels import reference as reference_kernels
@@ -67,7 +67,7 @@ def test_the_input_gradient_nobody_reads_is_skipped(backend, rng):
 
 # ----- agreement -----------------------------------------------------------------------------------
 @on_fast_backends
-@given(conv_geometry(max_batch=3, max_channels=4, max_kernel=4, max_side=9), dtypes, strided, seeds)
+@given(conv_geometry(max_batch=3, max_channels=4, max_kernel=4, max_side=9), dtypes, layouts, seeds)
 def test_kernels_agree_with_reference(name, geometry, dtype, strided, seed):
     rng = np.random.default_rng(seed)
     x_shape, w_shape, stride, padding, dilation = geometry

@@ -26,7 +26,7 @@ from tests.helpers import (
     torch,
     torch_pair,
 )
-from tests.strategies import dtypes, seeds, shapes, strided
+from tests.strategies import dtypes, layouts, seeds, shapes
 from tinymed.gradcheck_suite import torch_comparison
 
 
@@ -43,7 +43,7 @@ def test_gradients(backend, lead, n_out, with_bias, seed):
 
 # ----- agreement -----------------------------------------------------------------------------------
 @on_fast_backends
-@given(shapes(max_dims=4, max_side=5), st.integers(1, 5), dtypes, strided, st.booleans(), seeds)
+@given(shapes(max_dims=4, max_side=5), st.integers(1, 5), dtypes, layouts, st.booleans(), seeds)
 def test_kernels_agree_with_reference(name, lead, n_out, dtype, strided, with_bias, seed):
     rng = np.random.default_rng(seed)
     x = in_layout(rng.standard_normal(lead).astype(dtype), strided)

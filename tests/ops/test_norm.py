@@ -34,7 +34,7 @@ from tests.helpers import (
     torch,
     torch_pair,
 )
-from tests.strategies import dtypes, seeds, shapes, strided
+from tests.strategies import dtypes, layouts, seeds, shapes
 from tinymed import backend
 from tinymed.gradcheck_suite import distinct
 
@@ -84,7 +84,7 @@ def _compare_layer_norm_kernels(name, dtype, x, dy, normalized, w, b):
 
 
 @on_fast_backends
-@given(shapes(max_dims=4, max_side=5), st.data(), dtypes, strided, st.booleans(), seeds)
+@given(shapes(max_dims=4, max_side=5), st.data(), dtypes, layouts, st.booleans(), seeds)
 def test_kernels_agree_with_reference(name, shape, data, dtype, strided, affine, seed):
     rng = np.random.default_rng(seed)
     normalized = tuple(shape[len(shape) - data.draw(st.integers(1, len(shape))):])

@@ -30,7 +30,7 @@ from tests.helpers import (
     torch,
     torch_pair,
 )
-from tests.strategies import dtypes, pool_geometry, seeds, shapes, strided
+from tests.strategies import dtypes, layouts, pool_geometry, seeds, shapes
 from tinymed.gradcheck_suite import distinct, torch_comparison
 
 
@@ -51,7 +51,7 @@ def test_avg_pool2d_gradients(backend, geometry, include_pad, seed):
 
 # ----- agreement -----------------------------------------------------------------------------------
 @on_fast_backends
-@given(pool_geometry(max_batch=3, max_side=9), dtypes, strided, st.booleans(), seeds)
+@given(pool_geometry(max_batch=3, max_side=9), dtypes, layouts, st.booleans(), seeds)
 def test_kernels_agree_with_reference(name, geometry, dtype, strided, include_pad, seed):
     rng = np.random.default_rng(seed)
     shape, kernel, stride, padding = geometry
@@ -121,7 +121,7 @@ def test_max_pool2d_ties_go_to_the_first_maximum(backend, case):
 
 
 @on_fast_backends
-@given(tied_pooling(), dtypes, strided)
+@given(tied_pooling(), dtypes, layouts)
 def test_max_pool2d_ties_agree_with_reference(name, case, dtype, strided):
     """The same winner (argmax compared exactly) on every backend."""
     x, kernel, stride, padding, rng = case

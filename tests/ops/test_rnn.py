@@ -35,7 +35,7 @@ from tests.helpers import (
     torch,
     torch_pair,
 )
-from tests.strategies import dtypes, recurrent_case, recurrent_sizes, seeds, strided
+from tests.strategies import dtypes, layouts, recurrent_case, recurrent_sizes, seeds
 from tinymed import Tensor, backend
 from tinymed.gradcheck import check
 
@@ -121,7 +121,7 @@ def _compare_recurrent_kernels(name, dtype, draw, steps, batch, n_in, hidden):
 
 
 @on_fast_backends
-@given(recurrent_sizes(max_steps=6, max_batch=4, max_features=5), dtypes, strided, seeds)
+@given(recurrent_sizes(max_steps=6, max_batch=4, max_features=5), dtypes, layouts, seeds)
 def test_kernels_agree_with_reference(name, sizes, dtype, strided, seed):
     rng = np.random.default_rng(seed)
 
