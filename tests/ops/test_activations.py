@@ -148,10 +148,10 @@ def test_degenerate_inputs_agree_with_reference(name, dtype):
     x = np.array([[0.0, -0.0, 1.0, -1.0], [5.0] * 4, [1e4, -1e4, 1e4, 0.0]], dtype=dtype)
     dy = np.arange(12, dtype=dtype).reshape(3, 4) - 5
     compare("relu_backward", name, (dy, x), dtype)
-    for arrays, dim in (((x, dy), 1), ((x[:, :1], dy[:, :1]), 1), ((x[:0], dy[:0]), 1)):
+    for xs, dys in ((x, dy), (x[:, :1], dy[:, :1]), (x[:0], dy[:0])):  # whole rows, one column, no rows
         for op in SOFTMAXES:
-            compare(f"{op}_forward", name, (arrays[0], dim), dtype)
-            compare(f"{op}_backward", name, (arrays[1], reference(f"{op}_forward", arrays[0], dim), dim), dtype)
+            compare(f"{op}_forward", name, (xs, 1), dtype)
+            compare(f"{op}_backward", name, (dys, reference(f"{op}_forward", xs, 1), 1), dtype)
 
 
 # the inputs of the degenerate cases above, for the comparison with PyTorch
