@@ -32,7 +32,6 @@ from tests.helpers import (
 from tests.strategies import conv_geometry, dtypes, layouts, seeds
 from tinymed import Tensor
 from tinymed.gradcheck_suite import distinct, torch_comparison
-from tinymed.kernels import reference as reference_kernels
 
 
 # ----- gradient ------------------------------------------------------------------------------------
@@ -110,22 +109,7 @@ def test_conv_relu_max_pool_chain_matches_torch(backend, geometry, dtype, seed):
 
 
 # ----- degenerate inputs ----------------------------------------------------------------------------
-# The reference conv2d_forward reshapes its patches with cols.reshape(n, -1, oh * ow), which
-# NumPy cannot resolve when n = 0, where PyTorch returns an empty (0, K, OH, OW).  The backends
-# that run the reference kernel are expected to fail here until it is fixed; strict=True then
-# turns the pass into a failure, so that the mark is removed.
-_REFERENCE_CONV_FAILS_ON_EMPTY_BATCH = pytest.mark.xfail(
-    strict=True, raises=ValueError,
-    reason="kernels/reference/conv.py conv2d_forward: cols.reshape(n, -1, oh * ow) fails for n = 0")
-
-
-def _empty_batch_backends():
-    return [pytest.param(name, marks=_REFERENCE_CONV_FAILS_ON_EMPTY_BATCH)
-            if tinymed.backend.kernel("conv2d_forward", backend=name) is reference_kernels.conv2d_forward else name
-            for name in BACKENDS]
-
-
-@pytest.mark.parametrize("name", _empty_batch_backends())
+@pytest.mark.parametrize("name", BACKENDS)
 def test_empty_batch(name):
     """N = 0: an empty output, an empty input gradient, weight and bias gradients of zeros."""
     with tinymed.using(name):
@@ -163,7 +147,7 @@ def _assert_conv_matches_torch(x_shape, kernel, padding, dtype):
 
 @needs_torch
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("name", _empty_batch_backends())
+@pytest.mark.parametrize("name", BACKENDS)
 def test_empty_batch_matches_torch(name, dtype):
     with tinymed.using(name):
         _assert_conv_matches_torch((0, 3, 5, 5), 3, 1, dtype)

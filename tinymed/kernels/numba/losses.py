@@ -59,28 +59,31 @@ def _bce_logits_grad(z, t, scale, dz):
 
 
 @njit(cache=True)
+def _shifted_exp_sum(z_r):
+    """``(m, s)`` with m = max_c z_rc and s = sum_c exp(z_rc - m): logsumexp(z_r) = m + log s."""
+    m = z_r[0]
+    for k in range(1, z_r.shape[0]):
+        m = max(m, z_r[k])
+    s = 0.0
+    for k in range(z_r.shape[0]):
+        s += np.exp(z_r[k] - m)
+    return m, s
+
+
+@njit(cache=True)
 def _cross_entropy(z, target, out):
-    """out_r = logsumexp(z_r) - z_r[target_r] for logits z (N, C), targets (N,)."""
+    """out_r = logsumexp(z_r) - z_r[target_r] for logits z (N, C), targets (N,), as
+    (m - z_r[target_r]) + log s: the shift is subtracted first, exactly, whatever the logits' size."""
     for r in range(z.shape[0]):
-        m = z[r, 0]
-        for k in range(1, z.shape[1]):
-            m = max(m, z[r, k])
-        s = 0.0
-        for k in range(z.shape[1]):
-            s += np.exp(z[r, k] - m)
-        out[r] = m + np.log(s) - z[r, target[r]]
+        m, s = _shifted_exp_sum(z[r])
+        out[r] = (m - z[r, target[r]]) + np.log(s)
 
 
 @njit(cache=True)
 def _cross_entropy_grad(z, target, scale, dz):
     """dz_rc = (softmax(z_r)_c - [c = target_r]) * scale_r."""
     for r in range(z.shape[0]):
-        m = z[r, 0]
-        for k in range(1, z.shape[1]):
-            m = max(m, z[r, k])
-        s = 0.0
-        for k in range(z.shape[1]):
-            s += np.exp(z[r, k] - m)
+        m, s = _shifted_exp_sum(z[r])
         for k in range(z.shape[1]):
             dz[r, k] = np.exp(z[r, k] - m) / s * scale[r]
         dz[r, target[r]] -= scale[r]

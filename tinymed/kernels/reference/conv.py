@@ -79,10 +79,11 @@ def conv2d_forward(x, w, b, stride, padding, dilation):
     """
     xp = array_module(x, w)
     n = x.shape[0]
-    k, _, kh, kw = w.shape
+    k, c, kh, kw = w.shape
     cols = im2col(x, kh, kw, stride, padding, dilation)
     oh, ow = cols.shape[-2:]
-    y = xp.matmul(w.reshape(k, -1), cols.reshape(n, -1, oh * ow))  # (N, K, OH*OW)
+    # sizes spelled out, not -1: an empty batch (n = 0) leaves -1 undetermined
+    y = xp.matmul(w.reshape(k, c * kh * kw), cols.reshape(n, c * kh * kw, oh * ow))  # (N, K, OH*OW)
     if b is not None:
         y = y + b.reshape(1, k, 1)
     return y.reshape(n, k, oh, ow)
