@@ -48,7 +48,8 @@ def test_saved_checkpoint_reproduces_the_reported_metrics(quick_run):
 
 
 def test_standardize_images_gives_each_image_zero_mean_unit_std():
-    x = np.random.default_rng(0).uniform(0.2, 0.9, (3, 1, 8, 8)).astype(np.float32) * np.float32([[[[1]]], [[[2]]], [[[3]]]])
+    scales = np.float32([[[[1]]], [[[2]]], [[[3]]]])
+    x = np.random.default_rng(0).uniform(0.2, 0.9, (3, 1, 8, 8)).astype(np.float32) * scales
     z = demo.standardize_images(x)
     np.testing.assert_allclose(z.mean(axis=(1, 2, 3)), 0, atol=1e-6)
     np.testing.assert_allclose(z.std(axis=(1, 2, 3)), 1, atol=1e-5)

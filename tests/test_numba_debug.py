@@ -42,7 +42,8 @@ w4, u4, b20 = rng.standard_normal((20, 3)), 0.5 * rng.standard_normal((20, 5)), 
 lh, lc, lg = K.lstm_forward(xs, h0, h0, w_ih=w4, w_hh=u4, b=b20)
 out.update(lstm=np.concatenate([lh.ravel(), lc.ravel(), lg.ravel()]), lstm_grads=np.concatenate(
     [g.ravel() for g in K.lstm_backward(dh, dh, xs, h0, h0, lh, lc, lg, w_ih=w4, w_hh=u4)]))
-w3, u3, b15, c15 = rng.standard_normal((15, 3)), 0.5 * rng.standard_normal((15, 5)), rng.standard_normal(15), rng.standard_normal(15)
+w3, u3 = rng.standard_normal((15, 3)), 0.5 * rng.standard_normal((15, 5))
+b15, c15 = rng.standard_normal(15), rng.standard_normal(15)
 gh, gg = K.gru_forward(xs, h0, w_ih=w3, w_hh=u3, b_ih=b15, b_hh=c15)
 out.update(gru=np.concatenate([gh.ravel(), gg.ravel()]), gru_grads=np.concatenate(
     [g.ravel() for g in K.gru_backward(dh, xs, h0, gh, gg, w_ih=w3, w_hh=u3)]))
@@ -51,7 +52,8 @@ bias = np.where(rng.random((3, 5)) < 0.7, 0.0, -np.inf); bias[1] = -np.inf  # qu
 keep = (rng.random((2, 3, 5)) > 0.2) / 0.8
 ao, aw = K.scaled_dot_product_attention_forward(q, k, v, bias, 0.5, keep)
 out.update(attention=np.concatenate([ao.ravel(), aw.ravel()]), attention_grads=np.concatenate(
-    [g.ravel() for g in K.scaled_dot_product_attention_backward(rng.standard_normal(ao.shape), q, k, v, aw, 0.5, keep)]))
+    [g.ravel() for g in K.scaled_dot_product_attention_backward(rng.standard_normal(ao.shape), q, k, v, aw, 0.5,
+                                                                 keep)]))
 ly, lm, lr = K.layer_norm_forward(z, (4,), np.ones(4), np.zeros(4), 1e-5)
 out.update(layer_norm=ly, layer_norm_grads=np.concatenate(
     [g.ravel() for g in K.layer_norm_backward(np.ones_like(ly), z, (4,), np.ones(4), lm, lr)]),

@@ -98,7 +98,7 @@ def test_vitals_need_the_sequence_snapshot_baselines_vs_gru():
     opt = tinymed.optim.Adam(params, lr=1e-2)
     Ztr, Zte = ((Xtr - mean) / std).astype(np.float32), ((Xte - mean) / std).astype(np.float32)
     rng = np.random.default_rng(0)
-    for epoch in range(5):
+    for _ in range(5):
         order = rng.permutation(len(Ztr))
         for start in range(0, len(order), 64):
             rows = order[start:start + 64]

@@ -8,6 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import tinymed
+from tests.helpers import assert_agree
+from tests.strategies import seeds
 from tinymed.backend import kernel
 from tinymed.recsys import BPMF, SVD, make_treatment_responses
 from tinymed.recsys.baselines import fit_baselines
@@ -16,12 +18,6 @@ from tinymed.sparse import indptr_from_rows
 
 KERNELS = ("row_similarities", "baseline_sgd_epochs", "svd_sgd_epochs", "bpmf_sample_rows")
 needs_numba = pytest.mark.skipif("numba" not in tinymed.available(), reason="numba is not installed")
-seeds = st.integers(0, 2**32 - 1)
-
-
-def assert_agree(actual, expected):
-    """Backends agree in float64 to 1e-12 (DESIGN.md)."""
-    np.testing.assert_allclose(actual, expected, rtol=1e-12, atol=1e-12)
 
 
 @needs_numba
