@@ -12,14 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend
-from ..autograd import (
-    LogSoftmaxFunction,
-    ReLUFunction,
-    SigmoidFunction,
-    SoftmaxFunction,
-    TanhFunction,
-    Tensor,
-)
+from ..autograd import Tensor
 from ..ops import (
     AvgPool2dFunction,
     BCELossFunction,
@@ -67,38 +60,28 @@ def linear(input, weight, bias=None) -> Tensor:
     return LinearFunction.apply(x, w, bias)
 
 
-# ----- activations ----------------------------------------------------------------------
-def _activation(op, fn, input):
-    x = C.tensor(op, "input", input)
-    C.require_float(op, "input", x)
-    return fn.apply(x)
-
-
+# ----- activations: Tensor methods (their Functions are in tinymed.autograd) -----------------
 def relu(input, inplace=False) -> Tensor:
     """:math:`\\max(x, 0)` elementwise (``inplace`` is accepted for compatibility and ignored)."""
-    return _activation("relu", ReLUFunction, input)
+    return C.tensor("relu", "input", input).relu()
 
 
 def sigmoid(input) -> Tensor:
-    return _activation("sigmoid", SigmoidFunction, input)
+    return C.tensor("sigmoid", "input", input).sigmoid()
 
 
 def tanh(input) -> Tensor:
-    return _activation("tanh", TanhFunction, input)
+    return C.tensor("tanh", "input", input).tanh()
 
 
 def softmax(input, dim=-1) -> Tensor:
     """Softmax along ``dim`` (default: the last axis)."""
-    x = C.tensor("softmax", "input", input)
-    C.require_float("softmax", "input", x)
-    return SoftmaxFunction.apply(x, dim=C.dim_index("softmax", x, dim))
+    return C.tensor("softmax", "input", input).softmax(dim)
 
 
 def log_softmax(input, dim=-1) -> Tensor:
     """Log-softmax along ``dim`` (default: the last axis), computed stably."""
-    x = C.tensor("log_softmax", "input", input)
-    C.require_float("log_softmax", "input", x)
-    return LogSoftmaxFunction.apply(x, dim=C.dim_index("log_softmax", x, dim))
+    return C.tensor("log_softmax", "input", input).log_softmax(dim)
 
 
 def dropout(input, p=0.5, training=True) -> Tensor:
