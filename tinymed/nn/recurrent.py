@@ -88,9 +88,11 @@ class _RecurrentBase(Module):
         if x.dtype != self.weight_ih_l0.dtype:
             raise TypeError(f"{name}: input has dtype {x.dtype} but the parameters have dtype "
                             f"{self.weight_ih_l0.dtype} (convert one of them, e.g. module.double())")
-        if x.ndim == 2:
-            return x.reshape(x.shape[0], 1, x.shape[1]), True
-        return (x.transpose(0, 1) if self.batch_first else x), False
+        x, unbatched = (x.reshape(x.shape[0], 1, x.shape[1]), True) if x.ndim == 2 else (
+            x.transpose(0, 1) if self.batch_first else x, False)
+        if x.shape[0] == 0:
+            raise ValueError(f"{name}: the sequence must have at least one step, got input shape {tuple(input.shape)}")
+        return x, unbatched
 
     def _initial_states(self, hx, batch, unbatched, what="hx"):
         """Split an initial state (layers*directions, N, H) into one (N, H) tensor per layer and
