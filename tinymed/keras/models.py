@@ -68,7 +68,7 @@ def _host(a, what):
 def _is_loader(x):
     """A ``tinymed.data.DataLoader`` or any other re-iterable source of ``(x, y)`` batches with
     a length -- anything iterable that is not itself an array of samples."""
-    if isinstance(x, (Tensor, np.ndarray, list, tuple)) or hasattr(x, "__array__"):
+    if isinstance(x, (Tensor, np.ndarray, list, tuple, str, bytes, dict)) or hasattr(x, "__array__"):
         return False
     return hasattr(x, "__iter__") and hasattr(x, "__len__") and not hasattr(x, "__cuda_array_interface__")
 
