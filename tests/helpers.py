@@ -21,7 +21,7 @@ on_fast_backends = pytest.mark.parametrize(
     "name", FAST or [pytest.param("numba", marks=pytest.mark.skip(reason="no backend besides numpy is installed"))])
 """Run an agreement test once per fast backend, as its ``name`` argument."""
 
-# Agreement of a backend with the reference (DESIGN.md): float64 to ~1e-12 relative, float32 to ~1e-5.
+# Agreement of a backend with the reference: float64 to ~1e-12 relative, float32 to ~1e-5.
 AGREEMENT = {np.dtype(np.float64): dict(rtol=1e-12, atol=1e-12), np.dtype(np.float32): dict(rtol=1e-5, atol=1e-5)}
 
 # tinymed against PyTorch on the same numbers.  float64: both are exact to a few rounding
