@@ -423,3 +423,23 @@ def test_cupy_parameters_follow_the_numpy_path(name, cls, kwargs, rng):
         theta.grad = cupy.ones(4) * 3
         assert optim.clip_grad_norm_([theta], 1.0) == pytest.approx(6.0)
     np.testing.assert_allclose(cupy.asnumpy(theta.data), expected[-1], rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("bad", [
+    {"state.0.exp_avg": np.zeros(4)},          # a buffer of the wrong shape
+    {"betas": np.array([0.9, 1.5])},           # a hyperparameter out of range
+    {"state.5.exp_avg": np.zeros(3)},          # state for a parameter that is not bound
+])
+def test_a_failed_load_state_dict_leaves_the_optimizer_unchanged(bad):
+    p = tinymed.Tensor(np.ones(3), requires_grad=True)
+    opt = optim.Adam([p], lr=0.1)
+    p.grad = np.ones(3)
+    opt.step()
+    before = opt.state_dict()
+    corrupted = {**before, "lr": 0.5, "iterations": 7, **bad}
+    with pytest.raises(ValueError):
+        opt.load_state_dict(corrupted)
+    after = opt.state_dict()
+    assert after.keys() == before.keys()
+    for key, value in before.items():
+        np.testing.assert_array_equal(after[key], value, err_msg=key)

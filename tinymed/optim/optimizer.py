@@ -241,19 +241,30 @@ class Optimizer:
                 f"{name}.load_state_dict: the state dict is for {num_params} parameters, "
                 f"this optimizer has {len(self._params)}"
             )
-        self.lr = scalar(d["lr"])
-        self.iterations = int(scalar(d["iterations"]))
-        for key in self._hyper:
-            value = d[key]
-            setattr(self, key, tuple(float(v) for v in value) if np.ndim(value) == 1 else scalar(value))
-        self._clipping = None
-        for rule in _CLIPPING:
-            if rule in d:
-                self._set_clipping(rule, float(scalar(d[rule])))
-        if self._params is None:
-            self._pending_state = buffers
-        else:
-            self._load_buffers(buffers)
+        hyper = {key: tuple(float(v) for v in d[key]) if np.ndim(d[key]) == 1 else scalar(d[key])
+                 for key in self._hyper}
+        # the values go through the constructor of the class that holds the update rule: the one
+        # place where hyperparameters are checked
+        rule = next(c for c in type(self).__mro__ if "_update" in vars(c))
+        rule(None, lr=scalar(d["lr"]), **hyper)
+        before = dict(self.__dict__)  # all or nothing: a bad value anywhere leaves the optimizer as it was
+        try:
+            self.lr = scalar(d["lr"])
+            self.iterations = int(scalar(d["iterations"]))
+            for key, value in hyper.items():
+                setattr(self, key, value)
+            self._clipping = None
+            for rule in _CLIPPING:
+                if rule in d:
+                    self._set_clipping(rule, float(scalar(d[rule])))
+            if self._params is None:
+                self._pending_state = buffers
+            else:
+                self._load_buffers(buffers)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
 
     def _load_buffers(self, buffers):
         name = type(self).__name__
