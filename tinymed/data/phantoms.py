@@ -33,6 +33,7 @@ from __future__ import annotations
 import numpy as np
 
 from .dataset import Dataset, describe
+from .memory import require_memory
 
 CLASS_NAMES = ("normal", "pneumonia-like opacity")
 
@@ -80,6 +81,7 @@ def chest_phantoms(n: int, size: int = 64, seed=0, difficulty: str = "medium") -
         raise ValueError(f"chest_phantoms: size must be an integer >= 8, got {size!r}")
     if difficulty not in DIFFICULTY:
         raise ValueError(f"chest_phantoms: difficulty must be one of {tuple(DIFFICULTY)}, got {difficulty!r}")
+    require_memory("chest_phantoms", 4 * int(n) * size * size, f"{n} images of {size}x{size} pixels (float32)")
     rng = np.random.default_rng(seed)
     y = np.zeros(n, dtype=np.int64)
     y[n // 2:] = 1
