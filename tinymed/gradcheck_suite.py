@@ -120,6 +120,8 @@ def cases(seed: int = 0) -> list[Case]:
               rng.integers(0, 2, 6).astype(float), "mean"),
         _loss("binary_cross_entropy_with_logits", 4 * rng.standard_normal((2, 3)),
               rng.uniform(0, 1, (2, 3)), "sum"),
+        _unary("gelu", 3 * rng.standard_normal((4, 5)), approximate="none"),
+        _unary("gelu", 3 * rng.standard_normal((2, 3, 4)), approximate="tanh"),
     ]
     return out + _autograd_cases(rng)
 

@@ -8,7 +8,20 @@ from . import functional, init, losses
 from ._deprecated import MOVED as _MOVED
 from ._deprecated import moved_name as _moved_name
 from .attention import MultiheadAttention, TransformerEncoderLayer
-from .layers import AvgPool2d, Conv2d, Dropout, Flatten, Identity, Linear, MaxPool2d, ReLU, Sigmoid, Softmax, Tanh
+from .layers import (
+    GELU,
+    AvgPool2d,
+    Conv2d,
+    Dropout,
+    Flatten,
+    Identity,
+    Linear,
+    MaxPool2d,
+    ReLU,
+    Sigmoid,
+    Softmax,
+    Tanh,
+)
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
 from .module import Module, Parameter
 from .normalization import Embedding, LayerNorm
@@ -18,7 +31,7 @@ from .sequential import Sequential
 
 __all__ = [
     "functional", "init", "losses", "Module", "Parameter", "Sequential",
-    "Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "Flatten", "ReLU", "Sigmoid", "Tanh", "Softmax",
+    "Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "Flatten", "ReLU", "GELU", "Sigmoid", "Tanh", "Softmax",
     "Dropout", "Identity", "LayerNorm", "Embedding", "RNN", "LSTM", "GRU", "MultiheadAttention",
     "TransformerEncoderLayer", "Seq2Seq", "MSELoss", "CrossEntropyLoss", "BCELoss", "BCEWithLogitsLoss",
 ]

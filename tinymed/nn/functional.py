@@ -21,6 +21,7 @@ from ..ops import (
     Conv2dFunction,
     CrossEntropyLossFunction,
     EmbeddingFunction,
+    GELUFunction,
     GRUFunction,
     LayerNormFunction,
     LinearFunction,
@@ -30,6 +31,7 @@ from ..ops import (
     RNNTanhFunction,
     ScaledDotProductAttentionFunction,
 )
+from ..ops.activations import GELU_APPROXIMATIONS
 from ..random import generator
 from . import _checks as C
 
@@ -37,7 +39,7 @@ __all__ = [
     "linear", "conv2d", "max_pool2d", "avg_pool2d", "relu", "sigmoid", "tanh", "softmax",
     "log_softmax", "dropout", "mse_loss", "cross_entropy", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "rnn_tanh", "lstm", "gru", "scaled_dot_product_attention",
-    "layer_norm", "embedding", "cat", "stack",
+    "layer_norm", "embedding", "cat", "stack", "gelu",
 ]
 
 
@@ -82,6 +84,17 @@ def softmax(input, dim=-1) -> Tensor:
 def log_softmax(input, dim=-1) -> Tensor:
     """Log-softmax along ``dim`` (default: the last axis), computed stably."""
     return C.tensor("log_softmax", "input", input).log_softmax(dim)
+
+
+def gelu(input, approximate="none") -> Tensor:
+    r"""GELU, :math:`x\,\Phi(x)` with :math:`\Phi` the standard normal CDF (BERT's); with
+    ``approximate="tanh"``, :math:`\tfrac12 x\,(1 + \tanh(\sqrt{2/\pi}\,(x + 0.044715\,x^3)))`
+    (GPT-2's).  Elementwise, any shape."""
+    x = C.tensor("gelu", "input", input)
+    C.require_float("gelu", "input", x)
+    if approximate not in GELU_APPROXIMATIONS:
+        raise ValueError(f"gelu: approximate must be one of {GELU_APPROXIMATIONS}, got {approximate!r}")
+    return GELUFunction.apply(x, approximate=approximate)
 
 
 def dropout(input, p=0.5, training=True) -> Tensor:
@@ -461,6 +474,8 @@ def cat(tensors, dim=0) -> Tensor:
     ts = [C.tensor("cat", f"tensors[{i}]", t) for i, t in enumerate(tensors)]
     if not ts:
         raise ValueError("cat: expected at least one tensor")
+    if ts[0].ndim == 0:
+        raise ValueError("cat: zero-dimensional tensors cannot be concatenated; use stack")
     axis = C.dim_index("cat", ts[0], dim)
     for i, t in enumerate(ts[1:], 1):
         if t.ndim != ts[0].ndim or t.shape[:axis] + t.shape[axis + 1:] != ts[0].shape[:axis] + ts[0].shape[axis + 1:]:
@@ -475,5 +490,5 @@ def stack(tensors, dim=0) -> Tensor:
     ts = [C.tensor("stack", f"tensors[{i}]", t) for i, t in enumerate(tensors)]
     if not ts:
         raise ValueError("stack: expected at least one tensor")
-    axis = dim % (ts[0].ndim + 1)
+    axis = C.dim_index("stack", ts[0].ndim + 1, dim)
     return cat([t.reshape(t.shape[:axis] + (1,) + t.shape[axis:]) for t in ts], dim=axis)

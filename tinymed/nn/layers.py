@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from ..autograd import DEFAULT_DTYPE
+from ..ops.activations import GELU_APPROXIMATIONS
 from . import _checks as C
 from . import functional as F
 from . import init
@@ -142,6 +143,22 @@ class Flatten(Module):
 class ReLU(Module):
     def forward(self, x):
         return F.relu(x)
+
+
+class GELU(Module):
+    """GELU, exact (``approximate="none"``, BERT's) or its tanh approximation (``"tanh"``, GPT-2's)."""
+
+    def __init__(self, approximate: str = "none"):
+        super().__init__()
+        if approximate not in GELU_APPROXIMATIONS:
+            raise ValueError(f"GELU: approximate must be one of {GELU_APPROXIMATIONS}, got {approximate!r}")
+        self.approximate = approximate
+
+    def forward(self, x):
+        return F.gelu(x, self.approximate)
+
+    def extra_repr(self):
+        return f"approximate={self.approximate!r}"
 
 
 class Sigmoid(Module):

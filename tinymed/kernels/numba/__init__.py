@@ -11,6 +11,8 @@ them (im2col, col2im, layout changes), the pooling windows, activations and loss
 """
 
 from .activations import (
+    gelu_backward,
+    gelu_forward,
     log_softmax_backward,
     log_softmax_forward,
     relu_backward,
@@ -40,7 +42,7 @@ from .recsys import baseline_sgd_epochs, bpmf_sample_rows, row_similarities, svd
 from .rnn import gru_backward, gru_forward, lstm_backward, lstm_forward, rnn_tanh_backward, rnn_tanh_forward
 
 __all__ = [
-    "log_softmax_backward", "log_softmax_forward", "relu_backward", "relu_forward",
+    "gelu_backward", "gelu_forward", "log_softmax_backward", "log_softmax_forward", "relu_backward", "relu_forward",
     "sigmoid_backward", "sigmoid_forward", "softmax_backward", "softmax_forward", "tanh_backward",
     "tanh_forward", "conv2d_backward", "conv2d_forward", "binary_cross_entropy_backward",
     "binary_cross_entropy_forward", "binary_cross_entropy_with_logits_backward",

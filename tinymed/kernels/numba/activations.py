@@ -6,6 +6,8 @@ spin against each other on the same cores (see :mod:`tinymed.kernels.numba.conv`
 2-core machine a parallel ReLU of a LeNet batch took 7 ms instead of well under 1 ms.
 """
 
+import math
+
 import numpy as np
 from numba import njit
 
@@ -57,6 +59,44 @@ def _tanh_grad(dy, y, dx):
         dx[i] = dy[i] * (1 - y[i] * y[i])
 
 
+_SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
+_INV_SQRT_2 = 1 / math.sqrt(2)
+_INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
+_TANH_CUBIC = 0.044715
+
+
+@njit(cache=True)
+def _gelu_erf(x, y):
+    """y_i = x_i Phi(x_i), Phi(x) = (1 + erf(x / sqrt 2)) / 2."""
+    for i in range(x.size):
+        y[i] = x[i] * 0.5 * (1 + math.erf(x[i] * _INV_SQRT_2))
+
+
+@njit(cache=True)
+def _gelu_erf_grad(dy, x, dx):
+    """dx_i = dy_i (Phi(x_i) + x_i phi(x_i)), phi the standard normal density."""
+    for i in range(x.size):
+        v = x[i]
+        dx[i] = dy[i] * (0.5 * (1 + math.erf(v * _INV_SQRT_2)) + v * math.exp(-0.5 * v * v) * _INV_SQRT_2PI)
+
+
+@njit(cache=True)
+def _gelu_tanh(x, y):
+    """y_i = x_i (1 + tanh u_i) / 2, u = sqrt(2/pi) (x + 0.044715 x^3)."""
+    for i in range(x.size):
+        v = x[i]
+        y[i] = 0.5 * v * (1 + math.tanh(_SQRT_2_OVER_PI * (v + _TANH_CUBIC * v * v * v)))
+
+
+@njit(cache=True)
+def _gelu_tanh_grad(dy, x, dx):
+    """dx_i = dy_i ((1 + t)/2 + x (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2) / 2), t = tanh u_i."""
+    for i in range(x.size):
+        v = x[i]
+        t = math.tanh(_SQRT_2_OVER_PI * (v + _TANH_CUBIC * v * v * v))
+        dx[i] = dy[i] * (0.5 * (1 + t) + 0.5 * v * (1 - t * t) * _SQRT_2_OVER_PI * (1 + 3 * _TANH_CUBIC * v * v))
+
+
 def _elementwise(kernel, *arrays):
     out = np.empty(arrays[0].shape, dtype=np.result_type(*arrays))
     kernel(*[_flat(a) for a in arrays], out.reshape(-1))
@@ -91,6 +131,16 @@ def tanh_forward(x):
 def tanh_backward(dy, y):
     """dx = dy * (1 - y^2), from the forward output y; one shape."""
     return _elementwise(_tanh_grad, dy, y)
+
+
+def gelu_forward(x, approximate="none"):
+    """y = x Phi(x) (exact) or x (1 + tanh(sqrt(2/pi)(x + 0.044715 x^3))) / 2 ("tanh"); any shape."""
+    return _elementwise(_gelu_tanh if approximate == "tanh" else _gelu_erf, x)
+
+
+def gelu_backward(dy, x, approximate="none"):
+    """dx = dy * GELU'(x), from the input x, in the form ``approximate`` names; one shape."""
+    return _elementwise(_gelu_tanh_grad if approximate == "tanh" else _gelu_erf_grad, dy, x)
 
 
 @njit(cache=True)

@@ -1,6 +1,8 @@
 """Reference kernels: NumPy code a student reads beside the formula it implements."""
 
 from .activations import (
+    gelu_backward,
+    gelu_forward,
     log_softmax_backward,
     log_softmax_forward,
     relu_backward,
@@ -44,7 +46,7 @@ from .rnn import (
 )
 
 __all__ = [
-    "log_softmax_backward", "log_softmax_forward", "relu_backward", "relu_forward",
+    "gelu_backward", "gelu_forward", "log_softmax_backward", "log_softmax_forward", "relu_backward", "relu_forward",
     "sigmoid_backward", "sigmoid_forward", "softmax_backward", "softmax_forward", "tanh_backward",
     "tanh_forward", "col2im", "conv2d_backward", "conv2d_forward", "conv2d_output_size", "im2col",
     "linear_backward", "linear_forward", "binary_cross_entropy_backward",

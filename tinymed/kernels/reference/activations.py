@@ -1,10 +1,14 @@
 r"""Elementwise nonlinearities and (log-)softmax, with their derivatives.
 
 Each backward takes the upstream gradient ``dy`` and whatever the derivative is cheapest
-to compute from: the input ``x`` for ReLU, the output ``y`` for sigmoid, tanh and softmax.
+to compute from: the input ``x`` for ReLU and GELU, the output ``y`` for sigmoid, tanh and softmax.
 """
 
-from ...backend import array_module
+import math
+
+import numpy as np
+
+from ...backend import array_module, to_numpy
 
 
 def relu_forward(x):
@@ -72,3 +76,69 @@ def log_softmax_backward(dy, y, dim):
     r""":math:`dx_i = dy_i - e^{y_i} \sum_k dy_k` (``e^{y}`` is the softmax)."""
     xp = array_module(dy, y)
     return dy - xp.exp(y) * xp.sum(dy, axis=dim, keepdims=True)
+
+
+# ----- GELU ------------------------------------------------------------------------------------
+_SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
+_TANH_CUBIC = 0.044715
+_erf_each = np.vectorize(math.erf, otypes=[np.float64])
+
+
+def _standard_normal_cdf(x):
+    r""":math:`\Phi(x) = \tfrac12\,(1 + \mathrm{erf}(x/\sqrt2))`, the probability that a standard
+    normal variable is at most :math:`x`.
+
+    NumPy has no ``erf``, so Python's ``math.erf`` (the C library's, exact to the last bit or two)
+    is applied element by element on the host: slow, which the definition may be; the Numba kernel
+    is the fast path.
+    """
+    xp = array_module(x)
+    return xp.asarray(0.5 * (1 + _erf_each(to_numpy(x) / math.sqrt(2)))).astype(x.dtype)
+
+
+def _tanh_inner(x):
+    r""":math:`u = \sqrt{2/\pi}\,(x + 0.044715\,x^3)`, the argument of the tanh approximation."""
+    return _SQRT_2_OVER_PI * (x + _TANH_CUBIC * x * x * x)
+
+
+def gelu_forward(x, approximate="none"):
+    r"""GELU (Hendrycks & Gimpel 2016): each input weighted by how likely a standard normal
+    variable is to lie below it,
+
+    .. math:: y = x\,\Phi(x) = \tfrac12\,x\,\big(1 + \mathrm{erf}(x/\sqrt2)\big)
+
+    (``approximate="none"``; BERT's), or, with ``approximate="tanh"`` (GPT-2's, cheaper where
+    ``erf`` is slow),
+
+    .. math:: y = \tfrac12\,x\,\big(1 + \tanh u\big), \qquad u = \sqrt{2/\pi}\,(x + 0.044715\,x^3).
+
+    A smooth ReLU: :math:`y \to x` for large :math:`x`, :math:`y \to 0` for very negative
+    :math:`x`, and a small dip below zero (minimum :math:`\approx -0.17` at :math:`x \approx -0.75`).
+    x any shape -> y of the same shape.
+    """
+    xp = array_module(x)
+    if approximate == "tanh":
+        return 0.5 * x * (1 + xp.tanh(_tanh_inner(x)))
+    return x * _standard_normal_cdf(x)
+
+
+def gelu_backward(dy, x, approximate="none"):
+    r"""Gradient of :func:`gelu_forward`, from the input ``x``:
+
+    .. math:: \frac{\partial y}{\partial x} = \Phi(x) + x\,\varphi(x), \qquad
+              \varphi(x) = \frac{e^{-x^2/2}}{\sqrt{2\pi}}
+
+    (exact), or for the tanh form, with :math:`t = \tanh u`,
+
+    .. math:: \frac{\partial y}{\partial x} = \tfrac12(1 + t)
+              + \tfrac12\,x\,(1 - t^2)\,\sqrt{2/\pi}\,(1 + 3 \cdot 0.044715\,x^2).
+
+    dy and x of one shape -> dx of that shape.
+    """
+    xp = array_module(dy, x)
+    if approximate == "tanh":
+        t = xp.tanh(_tanh_inner(x))
+        slope = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _SQRT_2_OVER_PI * (1 + 3 * _TANH_CUBIC * x * x)
+        return dy * slope
+    density = xp.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
+    return dy * (_standard_normal_cdf(x) + x * density)
