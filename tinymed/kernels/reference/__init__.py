@@ -44,6 +44,7 @@ from .rnn import (
     rnn_tanh_backward,
     rnn_tanh_forward,
 )
+from .text import bpe_count_pairs, bpe_encode_chunks, bpe_merge_pair, bpe_train_merges
 
 __all__ = [
     "gelu_backward", "gelu_forward", "log_softmax_backward", "log_softmax_forward", "relu_backward", "relu_forward",
@@ -58,4 +59,5 @@ __all__ = [
     "scaled_dot_product_attention_backward", "scaled_dot_product_attention_forward",
     "embedding_backward", "embedding_forward", "layer_norm_backward", "layer_norm_forward",
     "baseline_sgd_epochs", "bpmf_sample_rows", "row_similarities", "svd_sgd_epochs",
+    "bpe_count_pairs", "bpe_encode_chunks", "bpe_merge_pair", "bpe_train_merges",
 ]
