@@ -13,6 +13,10 @@ with the central difference
 whose error is :math:`O(\epsilon^2)`.  The two are compared with :func:`relative_error`,
 defined once here and used everywhere (tests, lessons, the ``tinymed gradcheck`` command).
 Use float64: in float32 the rounding error of the difference swamps the comparison.
+
+:func:`check` differentiates a function of tinymed Tensors through tinymed's autograd;
+:func:`check_backward` checks anyone's hand-written pair of plain NumPy functions
+``forward(*inputs)`` and ``backward(dy, *inputs)`` -- a course's kernels that never touch tinymed.
 """
 
 from __future__ import annotations
@@ -85,20 +89,45 @@ class Report:
         return "\n".join(lines)
 
 
-def _directional_difference(fn, inputs, r, flat, k, eps):
-    """``<r, f(x + eps e_k) - f(x - eps e_k)> / (2 eps)``.
+def _directional_difference(evaluate, cotangents, flat, k, eps):
+    """``<r, f(x + eps e_k) - f(x - eps e_k)> / (2 eps)``, summed over the outputs of ``evaluate``.
 
-    The outputs are subtracted before they are summed, so the round-off stays proportional to
-    the outputs that actually changed, not to the size of the whole output.
+    ``evaluate()`` returns a list of (copied) outputs, ``cotangents`` one ``r`` per output. The
+    outputs are subtracted before they are summed, so the round-off stays proportional to the
+    outputs that actually changed, not to the size of the whole output.
     """
     xp = backend.array_module(flat)
     original = flat[k].item()
     flat[k] = original + eps
-    plus = fn(*inputs).data.copy()  # a copy: the output may be a view of the input we perturb
+    plus = evaluate()
     flat[k] = original - eps
-    minus = fn(*inputs).data.copy()
+    minus = evaluate()
     flat[k] = original
-    return float(xp.sum((plus - minus) * r)) / (2 * eps)
+    return sum(float(xp.sum((p - m) * r)) for p, m, r in zip(plus, minus, cotangents)) / (2 * eps)
+
+
+def _input_report(name, analytic, numeric) -> InputReport:
+    """How the gradient ``analytic`` of one input compares with its central differences ``numeric``."""
+    rel = relative_error(analytic, numeric)
+    worst = np.unravel_index(int(np.argmax(rel)), rel.shape) if rel.size else ()
+    return InputReport(
+        name=name,
+        shape=tuple(numeric.shape),
+        max_abs_error=float(np.max(np.abs(analytic - numeric), initial=0.0)),
+        max_rel_error=float(np.max(rel, initial=0.0)),
+        worst_index=tuple(int(v) for v in worst),
+        analytic=float(analytic[worst]) if rel.size else 0.0,
+        numeric=float(numeric[worst]) if rel.size else 0.0,
+    )
+
+
+def _central_differences(evaluate, cotangents, x, eps):
+    """The central difference of every element of the contiguous array ``x``, shaped like it."""
+    numeric = np.empty(x.shape, dtype=np.float64)
+    flat = x.reshape(-1)  # a view: perturbing it perturbs the input
+    for k in range(flat.size):
+        numeric.reshape(-1)[k] = _directional_difference(evaluate, cotangents, flat, k, eps)
+    return numeric
 
 
 def check(fn, *inputs, eps: float = 1e-6, tolerance: float = TOLERANCE, seed: int = 0) -> Report:
@@ -124,23 +153,71 @@ def check(fn, *inputs, eps: float = 1e-6, tolerance: float = TOLERANCE, seed: in
     r = backend.asarray(np.random.default_rng(seed).standard_normal(y.shape))
     y.backward(r.astype(y.dtype))
 
+    def evaluate():
+        return [fn(*inputs).data.copy()]  # a copy: the output may be a view of the input we perturb
+
     report = Report(tolerance=tolerance)
     for i, t in checked:
         analytic = backend.to_numpy(t.grad if t.grad is not None else xp.zeros_like(t.data))
-        numeric = np.empty(t.shape, dtype=np.float64)
-        flat = t.data.reshape(-1)  # a view: perturbing it perturbs the input
         with no_grad():
-            for k in range(flat.size):
-                numeric.reshape(-1)[k] = _directional_difference(fn, inputs, r, flat, k, eps)
-        rel = relative_error(analytic, numeric)
-        worst = np.unravel_index(int(np.argmax(rel)), rel.shape) if rel.size else ()
-        report.inputs.append(InputReport(
-            name=f"input {i}",
-            shape=t.shape,
-            max_abs_error=float(np.max(np.abs(analytic - numeric), initial=0.0)),
-            max_rel_error=float(np.max(rel, initial=0.0)),
-            worst_index=tuple(int(v) for v in worst),
-            analytic=float(analytic[worst]) if rel.size else 0.0,
-            numeric=float(numeric[worst]) if rel.size else 0.0,
-        ))
+            numeric = _central_differences(evaluate, [r], t.data, eps)
+        report.inputs.append(_input_report(f"input {i}", analytic, numeric))
+    return report
+
+
+def check_backward(forward, backward, *inputs, wrt=None, eps: float = 1e-6, tolerance: float = TOLERANCE,
+                   seed: int = 0) -> Report:
+    r"""Compare a hand-written ``backward`` with central differences of ``forward``, element by element.
+
+    For plain NumPy functions -- a course's kernels that never touch tinymed's autograd:
+
+    * ``forward(*inputs)`` returns an array, or a tuple of arrays;
+    * ``backward(dy, *inputs)`` receives the cotangent ``dy`` (an array shaped like the output,
+      or a tuple of them) and returns :math:`\partial \langle dy, y\rangle / \partial x` for every
+      checked input, in order: a tuple, or one array when one input is checked.
+
+    ``wrt`` lists the indices of the inputs to check (default: every floating-point NumPy array;
+    integer targets, strides and the like are passed through untouched); they must be float64.
+    ``inputs`` are copied, never changed.  Returns a :class:`Report`, as :func:`check` does::
+
+        >>> def forward(x, w):
+        ...     return x @ w.T
+        >>> def backward(dy, x, w):
+        ...     return dy @ w, dy.T @ x
+        >>> rng = np.random.default_rng(0)
+        >>> check_backward(forward, backward, rng.standard_normal((3, 4)), rng.standard_normal((2, 4))).passed
+        True
+    """
+    inputs = [np.array(a, order="C") if isinstance(a, np.ndarray) else a for a in inputs]  # copies, C order
+    if wrt is None:
+        wrt = [i for i, a in enumerate(inputs) if isinstance(a, np.ndarray) and a.dtype.kind == "f"]
+    wrt = list(wrt)
+    if not wrt:
+        raise ValueError("check_backward: no input is a floating-point array, so there is nothing to check")
+    for i in wrt:
+        if not (isinstance(inputs[i], np.ndarray) and inputs[i].dtype == np.float64):
+            got = inputs[i].dtype if isinstance(inputs[i], np.ndarray) else type(inputs[i]).__name__
+            raise TypeError(f"check_backward: input {i} is {got}; gradient checks need float64 NumPy arrays")
+
+    def outputs(y):
+        return [np.array(v, dtype=np.float64) for v in (y if isinstance(y, tuple) else (y,))]
+
+    y = forward(*inputs)
+    rng = np.random.default_rng(seed)
+    cotangents = [rng.standard_normal(v.shape) for v in outputs(y)]
+    dy = tuple(cotangents) if isinstance(y, tuple) else cotangents[0]
+    grads = backward(dy, *[np.array(a) if isinstance(a, np.ndarray) else a for a in inputs])
+    grads = list(grads) if isinstance(grads, tuple) else [grads]
+    if len(grads) != len(wrt):
+        raise ValueError(f"check_backward: backward returned {len(grads)} gradient(s) for the {len(wrt)} "
+                         f"checked input(s) {wrt}")
+
+    report = Report(tolerance=tolerance)
+    for i, g in zip(wrt, grads):
+        analytic = np.asarray(g, dtype=np.float64)
+        if analytic.shape != inputs[i].shape:
+            raise ValueError(f"check_backward: the gradient of input {i} has shape {analytic.shape}, "
+                             f"the input has shape {inputs[i].shape}")
+        numeric = _central_differences(lambda: outputs(forward(*inputs)), cotangents, inputs[i], eps)
+        report.inputs.append(_input_report(f"input {i}", analytic, numeric))
     return report
