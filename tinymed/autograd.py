@@ -19,6 +19,7 @@ signatures.
 from __future__ import annotations
 
 import contextlib
+import weakref
 
 import numpy as np
 
@@ -75,6 +76,9 @@ class Function:
 
     inputs: tuple = ()
     needs_input_grad: tuple = ()
+    versions: tuple = ()
+    output = None
+    returns_view = False  # True where the output may be a view of input 0 (reshape, permute, indexing)
 
     @classmethod
     def apply(cls, *args, **kwargs):
@@ -83,11 +87,30 @@ class Function:
         out = fn.forward(*raw, **kwargs)
         needs_grad = _grad_enabled and any(isinstance(a, Tensor) and a.requires_grad for a in args)
         result = Tensor(out, requires_grad=needs_grad)
+        if cls.returns_view and isinstance(args[0], Tensor) and backend.array_module(out).may_share_memory(
+                out, args[0].data):
+            result._version = args[0]._version  # a view and its base count changes together, as in PyTorch
         if needs_grad:
             fn.inputs = args
             fn.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+            # the versions are cheap to note; which tensors were saved is asked only if one changed
+            fn.versions = tuple(a._version[0] if isinstance(a, Tensor) else None for a in args) + (0,)
+            fn.output = weakref.ref(result)
             result._fn = fn
         return result
+
+    def check_saved_versions(self):
+        """Raise if a tensor whose values this Function saved for backward was changed in place since
+        (a tensor it only read, as ``Add`` does, may change freely, as in PyTorch)."""
+        tensors = [(f"input {i}", a) for i, a in enumerate(self.inputs)] + [("output", self.output())]
+        for (role, tensor), version in zip(tensors, self.versions):
+            if isinstance(tensor, Tensor) and tensor._version[0] != version and _kept_by(self, tensor):
+                raise RuntimeError(
+                    "backward: one of the variables needed for gradient computation has been modified by an "
+                    f"inplace operation: the {role} of {type(self).__name__} (a tensor of shape {tensor.shape}) "
+                    f"is at version {tensor._version[0]}; expected version {version} instead. Change it "
+                    "after backward() (as an optimizer step does), or compute the loss again after changing it."
+                )
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__}.forward")
@@ -97,6 +120,27 @@ class Function:
 
     def __repr__(self):
         return f"<{type(self).__name__}>"
+
+
+def _kept_by(fn, tensor) -> bool:
+    """Whether ``fn`` kept (an attribute shares memory with) the array of ``tensor`` for its backward."""
+    may_share = backend.array_module(tensor.data).may_share_memory
+    for name, value in vars(fn).items():
+        if name in ("inputs", "output", "versions"):
+            continue
+        for a in value if isinstance(value, (tuple, list)) else (value,):
+            if hasattr(a, "shape") and hasattr(a, "dtype") and may_share(tensor.data, a):
+                return True
+    return False
+
+
+class _Freed:
+    """Stands where a Function was, once ``backward()`` has freed it (without ``retain_graph``)."""
+
+    inputs = ()
+
+    def __init__(self, name):
+        self.name = name
 
 
 def _as_array(data, dtype):
@@ -122,7 +166,11 @@ class Tensor:
     __array_priority__ = 100  # make ``ndarray * Tensor`` call Tensor.__rmul__
 
     def __init__(self, data, requires_grad: bool = False, dtype=None):
-        self.data = _as_array(data, dtype)
+        array = _as_array(data, dtype)
+        # the version counter is shared by tensors that share an array (Tensor(t), t.detach())
+        shared = isinstance(data, Tensor) and array is data.data
+        self._version = data._version if shared else [0]
+        self._data = array
         if requires_grad and self.data.dtype.kind != "f":
             raise TypeError(
                 f"Tensor: only floating-point tensors can require gradients, got dtype {self.data.dtype}"
@@ -130,6 +178,22 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         self.grad = None
         self._fn: Function | None = None
+
+    # ----- the data and its version ---------------------------------------------------------
+    @property
+    def data(self):
+        """The raw array of the active backend."""
+        return self._data
+
+    @data.setter
+    def data(self, value):
+        # ``t.data *= 2`` hands the same array back after changing it in place: count that, so a
+        # backward that needs the old values refuses instead of computing a wrong gradient.
+        # (Writes the tensor cannot see, ``t.data[0] = 1`` or ``out=t.data``, are not counted.)
+        if value is self._data:
+            self._version[0] += 1
+        else:
+            self._data = value
 
     # ----- basic properties -------------------------------------------------------------
     @property
@@ -163,8 +227,8 @@ class Tensor:
         return self.data.item()
 
     def detach(self):
-        """The same data, cut off from the graph."""
-        return Tensor(self.data)
+        """The same data (and the same version counter), cut off from the graph."""
+        return Tensor(self)
 
     def astype(self, dtype):
         return Tensor(self.data.astype(dtype), requires_grad=self.requires_grad)
@@ -178,10 +242,14 @@ class Tensor:
         return f"Tensor({body}, dtype={self.dtype}{grad})"
 
     # ----- backward -------------------------------------------------------------------------
-    def backward(self, grad=None):
+    def backward(self, grad=None, retain_graph=False):
         """Backpropagate from this tensor, adding gradients into every leaf's ``.grad``.
 
-        ``grad`` defaults to 1 for a scalar; for a non-scalar tensor it must be given.
+        ``grad`` defaults to 1 for a scalar; for a non-scalar tensor it must be given.  The
+        graph is freed on the way (as PyTorch does), so a second ``backward`` through it raises
+        unless the first was called with ``retain_graph=True``.  A tensor that a Function saved
+        for its backward and that was changed in place since makes backward raise before any
+        gradient is added.
         """
         if not self.requires_grad:
             raise RuntimeError(
@@ -201,6 +269,15 @@ class Tensor:
                 raise ValueError(f"backward: grad has shape {grad.shape}, expected {self.shape}")
 
         order = _topological_order(self)
+        for node in order:
+            if isinstance(node._fn, _Freed):
+                raise RuntimeError(
+                    f"backward: trying to backward through the graph a second time: the {node._fn.name} that "
+                    "computed this part of it was freed by the first backward(). Call backward(retain_graph=True) "
+                    "the first time if you need to go through it again, or compute the loss again."
+                )
+            if node._fn is not None:
+                node._fn.check_saved_versions()
         grads = {id(self): grad}
         for node in order:
             g = grads.pop(id(node), None)
@@ -223,8 +300,8 @@ class Tensor:
                     )
                 prev = grads.get(id(inp))
                 grads[id(inp)] = ig if prev is None else prev + ig
-            # free the graph as we go, as PyTorch does without retain_graph
-            node._fn = None
+            if not retain_graph:  # free the graph as we go, as PyTorch does
+                node._fn = _Freed(type(fn).__name__)
 
     # ----- arithmetic -------------------------------------------------------------------
     def __add__(self, other):
@@ -284,17 +361,18 @@ class Tensor:
 
     # ----- reductions and shape ------------------------------------------------------
     def sum(self, dim=None, keepdim=False):
-        return Sum.apply(self, dim=dim, keepdim=keepdim)
+        return Sum.apply(self, axes=dim_indices("sum", self, dim), keepdim=keepdim)
 
     def mean(self, dim=None, keepdim=False):
-        return Mean.apply(self, dim=dim, keepdim=keepdim)
+        return Mean.apply(self, axes=dim_indices("mean", self, dim), keepdim=keepdim)
 
     def max(self, dim=None, keepdim=False):
-        return Max.apply(self, dim=dim, keepdim=keepdim)
+        return Max.apply(self, axes=dim_indices("max", self, dim), keepdim=keepdim)
 
     def argmax(self, dim=None):
         xp = backend.array_module(self.data)
-        return Tensor(xp.argmax(self.data, axis=dim))
+        axis = None if dim is None or self.ndim == 0 else dim_index("argmax", self, dim)
+        return Tensor(xp.argmax(self.data, axis=axis))
 
     def reshape(self, *shape):
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
@@ -304,20 +382,32 @@ class Tensor:
     view = reshape
 
     def flatten(self, start_dim=0, end_dim=-1):
-        nd = self.ndim
-        start, end = start_dim % nd if nd else 0, end_dim % nd if nd else 0
-        shape = self.shape[:start] + (-1,) + self.shape[end + 1 :]
-        return self.reshape(shape)
+        start, end = dim_index("flatten", self, start_dim), dim_index("flatten", self, end_dim)
+        if start > end:
+            raise ValueError(f"flatten: start_dim={start_dim} comes after end_dim={end_dim} "
+                             f"for a tensor of shape {self.shape}")
+        if self.ndim == 0:
+            return self.reshape(1)
+        return self.reshape(self.shape[:start] + (-1,) + self.shape[end + 1:])
 
     def transpose(self, dim0=-2, dim1=-1):
         axes = list(range(self.ndim))
+        dim0, dim1 = dim_index("transpose", self, dim0), dim_index("transpose", self, dim1)
+        if self.ndim == 0:
+            return self.reshape(())
         axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
         return Permute.apply(self, axes=tuple(axes))
 
     def permute(self, *dims):
         if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
             dims = tuple(dims[0])
-        return Permute.apply(self, axes=tuple(dims))
+        if len(dims) != self.ndim:
+            raise ValueError(f"permute: expected {self.ndim} dimensions for a tensor of shape {self.shape}, "
+                             f"got dims={dims}")
+        axes = tuple(dim_index("permute", self, d) for d in dims)
+        if len(set(axes)) != len(axes):
+            raise ValueError(f"permute: a dimension appears more than once in dims={dims}")
+        return Permute.apply(self, axes=axes)
 
     @property
     def T(self):
@@ -355,10 +445,12 @@ class Tensor:
         return TanhFunction.apply(_floating("tanh", self))
 
     def softmax(self, dim=-1):
-        return SoftmaxFunction.apply(_floating("softmax", self), dim=dim_index("softmax", self, dim))
+        return SoftmaxFunction.apply(_floating("softmax", _at_least_1d("softmax", self)),
+                                     dim=dim_index("softmax", self, dim))
 
     def log_softmax(self, dim=-1):
-        return LogSoftmaxFunction.apply(_floating("log_softmax", self), dim=dim_index("log_softmax", self, dim))
+        return LogSoftmaxFunction.apply(_floating("log_softmax", _at_least_1d("log_softmax", self)),
+                                        dim=dim_index("log_softmax", self, dim))
 
 
 def _lift(value, like: Tensor):
@@ -504,13 +596,36 @@ def _floating(op, t: Tensor) -> Tensor:
     return t
 
 
-def dim_index(op, t: Tensor, dim) -> int:
-    """``dim`` as an index in ``range(t.ndim)`` (negative counts from the end), or a clear error."""
+def _at_least_1d(op, t: Tensor) -> Tensor:
     if t.ndim == 0:
         raise ValueError(f"{op}: input must have at least one dimension, got a scalar")
-    if not -t.ndim <= dim < t.ndim:
-        raise ValueError(f"{op}: dim={dim} is out of range for input of shape {t.shape}")
-    return dim % t.ndim
+    return t
+
+
+def dim_index(op, t, dim) -> int:
+    """``dim`` of a tensor (or of a number of dimensions ``t``) as an index in ``range(ndim)``,
+    negative counting from the end -- the one check of every ``dim`` argument in tinymed, with
+    PyTorch's rule and message.  A 0-d tensor accepts -1 and 0, as in PyTorch."""
+    ndim = t if isinstance(t, (int, np.integer)) else t.ndim
+    if isinstance(dim, (bool, np.bool_)) or not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"{op}: dim must be an integer, got {dim!r}")
+    span = max(ndim, 1)
+    if not -span <= dim < span:
+        raise IndexError(f"{op}: Dimension out of range (expected to be in range of [{-span}, {span - 1}], "
+                         f"but got {dim})")
+    return int(dim) % span if ndim else 0
+
+
+def dim_indices(op, t, dim) -> tuple:
+    """``dim`` (None for all, an int, or a tuple/list of ints) as sorted distinct indices."""
+    ndim = t if isinstance(t, (int, np.integer)) else t.ndim
+    if dim is None:
+        return tuple(range(ndim))
+    dims = tuple(dim) if isinstance(dim, (tuple, list)) else (dim,)
+    axes = [dim_index(op, ndim, d) for d in dims]
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"{op}: a dimension appears more than once in dim={dim!r}")
+    return tuple(a for a in axes if a < ndim) if ndim else ()
 
 
 class ReLUFunction(Function):
@@ -622,13 +737,6 @@ class MatMul(Function):
 
 
 # ----- reductions --------------------------------------------------------------------------
-def _axes(dim, ndim):
-    if dim is None:
-        return tuple(range(ndim))
-    dims = dim if isinstance(dim, (tuple, list)) else (dim,)
-    return tuple(d % ndim for d in dims)
-
-
 def _expand(g, shape, axes, keepdim):
     """Re-insert reduced axes so ``g`` broadcasts against the input."""
     if not keepdim:
@@ -640,10 +748,10 @@ def _expand(g, shape, axes, keepdim):
 class Sum(Function):
     r""":math:`z = \sum_i a_i`; every :math:`a_i` receives the gradient unchanged."""
 
-    def forward(self, a, dim=None, keepdim=False):
+    def forward(self, a, axes, keepdim=False):
         xp = backend.array_module(a)
-        self.shape, self.axes, self.keepdim = a.shape, _axes(dim, a.ndim), keepdim
-        return xp.sum(a, axis=self.axes, keepdims=keepdim)
+        self.shape, self.axes, self.keepdim = a.shape, axes, keepdim
+        return xp.sum(a, axis=axes, keepdims=keepdim)
 
     def backward(self, g):
         xp = backend.array_module(g)
@@ -654,11 +762,11 @@ class Sum(Function):
 class Mean(Function):
     r""":math:`z = \frac1n\sum_i a_i`; every :math:`a_i` receives :math:`g/n`."""
 
-    def forward(self, a, dim=None, keepdim=False):
+    def forward(self, a, axes, keepdim=False):
         xp = backend.array_module(a)
-        self.shape, self.axes, self.keepdim = a.shape, _axes(dim, a.ndim), keepdim
-        self.count = int(np.prod([a.shape[ax] for ax in self.axes]))
-        return xp.mean(a, axis=self.axes, keepdims=keepdim)
+        self.shape, self.axes, self.keepdim = a.shape, axes, keepdim
+        self.count = int(np.prod([a.shape[ax] for ax in axes]))
+        return xp.mean(a, axis=axes, keepdims=keepdim)
 
     def backward(self, g):
         xp = backend.array_module(g)
@@ -670,9 +778,9 @@ class Max(Function):
     r""":math:`z = \max_i a_i`.  The gradient goes to the maximum; ties share it equally
     (a valid subgradient, and the same as PyTorch's ``amax``)."""
 
-    def forward(self, a, dim=None, keepdim=False):
+    def forward(self, a, axes, keepdim=False):
         xp = backend.array_module(a)
-        self.a, self.axes, self.keepdim = a, _axes(dim, a.ndim), keepdim
+        self.a, self.axes, self.keepdim = a, axes, keepdim
         self.z = xp.max(a, axis=self.axes, keepdims=True)
         return self.z if keepdim else xp.squeeze(self.z, axis=self.axes)
 
@@ -685,6 +793,8 @@ class Max(Function):
 
 # ----- shape -----------------------------------------------------------------------------
 class Reshape(Function):
+    returns_view = True
+
     def forward(self, a, shape):
         self.shape = a.shape
         try:
@@ -697,6 +807,8 @@ class Reshape(Function):
 
 
 class Permute(Function):
+    returns_view = True
+
     def forward(self, a, axes):
         xp = backend.array_module(a)
         if sorted(ax % a.ndim for ax in axes) != list(range(a.ndim)):
@@ -718,6 +830,8 @@ def _basic_index(index) -> bool:
 class Index(Function):
     """``a[index]`` for basic and advanced indexing; the backward scatter-adds, so an
     element picked twice receives both gradients."""
+
+    returns_view = True
 
     def forward(self, a, index):
         self.shape, self.dtype, self.index = a.shape, a.dtype, index
