@@ -38,6 +38,7 @@ from .losses import (
 )
 from .norm import embedding_backward, layer_norm_backward, layer_norm_forward
 from .pool import avg_pool2d_backward, avg_pool2d_forward, max_pool2d_backward, max_pool2d_forward
+from .quantized import int8_conv2d_forward, int8_linear_forward
 from .recsys import baseline_sgd_epochs, bpmf_sample_rows, row_similarities, svd_sgd_epochs
 from .rnn import gru_backward, gru_forward, lstm_backward, lstm_forward, rnn_tanh_backward, rnn_tanh_forward
 from .text import bpe_count_pairs, bpe_encode_chunks, bpe_merge_pair, bpe_train_merges
@@ -55,4 +56,5 @@ __all__ = [
     "embedding_backward", "layer_norm_backward", "layer_norm_forward", "baseline_sgd_epochs",
     "bpmf_sample_rows", "row_similarities", "svd_sgd_epochs",
     "bpe_count_pairs", "bpe_encode_chunks", "bpe_merge_pair", "bpe_train_merges",
+    "int8_conv2d_forward", "int8_linear_forward",
 ]

@@ -35,6 +35,7 @@ from .pool import (
     max_pool2d_forward,
     pool_output_size,
 )
+from .quantized import int8_conv2d_forward, int8_linear_forward, quantize_per_tensor
 from .recsys import baseline_sgd_epochs, bpmf_sample_rows, row_similarities, svd_sgd_epochs
 from .rnn import (
     gru_backward,
@@ -60,4 +61,5 @@ __all__ = [
     "embedding_backward", "embedding_forward", "layer_norm_backward", "layer_norm_forward",
     "baseline_sgd_epochs", "bpmf_sample_rows", "row_similarities", "svd_sgd_epochs",
     "bpe_count_pairs", "bpe_encode_chunks", "bpe_merge_pair", "bpe_train_merges",
+    "int8_conv2d_forward", "int8_linear_forward", "quantize_per_tensor",
 ]
