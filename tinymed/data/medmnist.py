@@ -12,6 +12,7 @@ multi-label ChestMNIST).
 from __future__ import annotations
 
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -68,19 +69,33 @@ def _missing_message(path, size):
     )
 
 
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a zip archive with members, an empty one
+
+
 def _read(path):
-    """All arrays of an ``.npz`` file, refusing pickled objects; ValueError for anything odd."""
+    """All arrays of an ``.npz`` file, refusing pickled objects.
+
+    A file that is not a MedMNIST ``.npz`` gets a ``ValueError`` that says which of three things
+    is wrong -- not a zip archive at all (an HTML error page saved by a download, say), a damaged
+    or truncated archive, or an archive holding something other than plain arrays -- and what to
+    do about it.
+    """
+    with open(path, "rb") as file:
+        head = file.read(4)
+    if head not in _ZIP_MAGIC:
+        found = "is empty" if not head else f"starts with {head!r}"
+        raise ValueError(f"load_medmnist: {path} is not a readable MedMNIST .npz file: an .npz file is a zip "
+                         f"archive, and this one {found}; download it again")
     try:
-        loaded = np.load(path, allow_pickle=False)
-        if not isinstance(loaded, np.lib.npyio.NpzFile):
-            raise ValueError(f"it holds a single array of shape {loaded.shape}, not an .npz archive")
-        with loaded as npz:
+        with np.load(path, allow_pickle=False) as npz:
             return {key: npz[key] for key in npz.files}
-    except (ValueError, OSError, zipfile.BadZipFile, EOFError, KeyError) as error:
-        raise ValueError(
-            f"load_medmnist: {path} is not a readable MedMNIST .npz file "
-            f"(a MedMNIST file holds plain uint8 arrays; pickled objects are refused): {error}"
-        ) from None
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError) as error:
+        raise ValueError(f"load_medmnist: {path} is not a readable MedMNIST .npz file: it is damaged or "
+                         f"truncated ({error}); download it again") from None
+    except ValueError as error:  # pickled object arrays, or members that are not .npy arrays
+        raise ValueError(f"load_medmnist: {path} is not a readable MedMNIST .npz file: it holds something other "
+                         f"than plain arrays ({error}); pickled objects are refused, and a MedMNIST file holds "
+                         "uint8 images and integer labels") from None
 
 
 def _check(path, arrays, split):
@@ -107,7 +122,7 @@ def load_medmnist(name: str = "pneumoniamnist", split: str = "train", root=None,
     Returns a :class:`~tinymed.data.dataset.Dataset`: images float32 ``(N, C, H, W)`` scaled
     to [0, 1] (C = 1 grey or 3 colour), labels int64 ``(N,)`` (``(N, 14)`` for ChestMNIST,
     multi-label).  A missing file raises ``FileNotFoundError`` that says where it looked and
-    how to get the file; a damaged or foreign file raises ``ValueError``.
+    how to get the file; a damaged or foreign file raises ``ValueError`` that says what is wrong.
     """
     name = name.lower()
     if name not in CLASS_NAMES:
