@@ -166,15 +166,38 @@ def _kernel_module(name: str):
     return _kernel_modules[name]
 
 
+# dtypes a backend's compiled kernels cannot take (Numba has no half precision): for arrays of
+# these the reference kernel runs instead, as it does for a kernel the backend lacks
+_UNSUPPORTED_DTYPES = {"numba": (np.dtype(np.float16),)}
+_resolved: dict = {}
+
+
 def kernel(op: str, backend: str | None = None):
     """The function implementing kernel ``op`` (e.g. ``"conv2d_forward"``).
 
-    Looked up in the active backend (or ``backend``), falling back to the reference.
+    Looked up in the active backend (or ``backend``), falling back to the reference -- for an
+    op the backend does not override, and for inputs of a dtype its kernels cannot take.
     """
-    name = backend or current()
-    impl = getattr(_kernel_module(name), op, None) if name != "numpy" else None
-    if impl is None:
-        impl = getattr(_kernel_module("reference"), op, None)
-    if impl is None:
+    key = (backend or current(), op)
+    if key not in _resolved:
+        _resolved[key] = _resolve(*key)
+    return _resolved[key]
+
+
+def _resolve(name: str, op: str):
+    fast = getattr(_kernel_module(name), op, None) if name != "numpy" else None
+    reference = getattr(_kernel_module("reference"), op, None)
+    if fast is None and reference is None:
         raise BackendError(f"no kernel named {op!r} in tinymed.kernels.reference")
-    return impl
+    unsupported = _UNSUPPORTED_DTYPES.get(name)
+    if fast is None or reference is None or not unsupported:
+        return fast or reference
+
+    def dispatch(*args, **kwargs):
+        values = args + tuple(kwargs.values())
+        if any(getattr(a, "dtype", None) in unsupported for a in values):
+            return reference(*args, **kwargs)
+        return fast(*args, **kwargs)
+
+    dispatch.__name__, dispatch.__doc__, dispatch.__wrapped__ = op, fast.__doc__, fast
+    return dispatch

@@ -74,7 +74,8 @@ def _count(value, n, rounding):
     """A size as a number of samples: fractions are rounded with ``rounding``."""
     if value is None:
         return None
-    return rounding(value * n) if isinstance(value, float) else int(value)
+    # a NumPy float (np.float32(0.25)) is a fraction too, not only a Python float
+    return int(value) if isinstance(value, Integral) else rounding(float(value) * n)
 
 
 def _sizes(n, test_size, train_size):
