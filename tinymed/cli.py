@@ -8,6 +8,8 @@ import os
 import sys
 from pathlib import Path
 
+from .exercises.cli import add_exercise_command
+
 
 def _gradcheck(args) -> int:
     from . import backend, gradcheck_suite
@@ -166,6 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="backend to run on (default: numba if installed)")
     p.add_argument("--no-tabular", action="store_true", help="skip the breast-cancer MLP")
     p.set_defaults(func=_demo)
+    add_exercise_command(sub)
     return parser
 
 
