@@ -14,7 +14,7 @@ from .. import backend
 from ..autograd import Tensor, dim_index
 
 __all__ = [
-    "tensor", "require_float", "same_dtype", "positive_int", "pair", "reduction", "dim_index",
+    "tensor", "require_float", "same_dtype", "positive_int", "pair", "shape_tuple", "reduction", "dim_index",
     "batched_images", "conv_padding", "pool_geometry", "target", "as_tensor", "REDUCTIONS",
 ]
 
@@ -64,6 +64,18 @@ def pair(op, name, value, minimum) -> tuple[int, int]:
     if len(parts) != 2 or any(v < minimum for v in parts):
         raise ValueError(f"{op}: {name} must be an int or a pair of ints >= {minimum}, got {value!r}")
     return int(parts[0]), int(parts[1])
+
+
+def shape_tuple(op, name, value) -> tuple:
+    """A shape argument (an int, or a sequence of ints >= 1) as a tuple, such as ``normalized_shape``."""
+    parts = (value,) if _is_int(value) else value
+    try:
+        parts = tuple(parts)
+    except TypeError:
+        raise TypeError(f"{op}: {name} must be an int or a sequence of ints, got {value!r}") from None
+    if not parts or not all(_is_int(v) and v >= 1 for v in parts):
+        raise ValueError(f"{op}: {name} must be an int or a non-empty sequence of ints >= 1, got {value!r}")
+    return tuple(int(v) for v in parts)
 
 
 def reduction(op, value) -> None:

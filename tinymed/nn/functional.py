@@ -219,6 +219,9 @@ def cross_entropy(input, target, reduction="mean") -> Tensor:
     C.reduction(op, reduction)
     t = C.target(op, target, x, integer=True)
     if x.ndim == 1:
+        if t.size != 1:
+            raise ValueError(f"{op}: an unbatched input of shape {x.shape} takes one class index as target, "
+                             f"got target shape {t.shape}")
         x, t = x.reshape(1, -1), t.reshape(1)
         unbatched = True
     else:
@@ -420,9 +423,8 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5) -> Ten
     op = "layer_norm"
     x = C.tensor(op, "input", input)
     C.require_float(op, "input", x)
-    shape = (int(normalized_shape),) if isinstance(normalized_shape, (int, np.integer)) else tuple(
-        int(s) for s in normalized_shape)
-    if not shape or x.shape[x.ndim - len(shape):] != shape or len(shape) > x.ndim:
+    shape = C.shape_tuple(op, "normalized_shape", normalized_shape)
+    if x.shape[x.ndim - len(shape):] != shape or len(shape) > x.ndim:
         raise ValueError(f"{op}: input's trailing dimensions must equal normalized_shape={shape}, "
                          f"got input shape {x.shape}")
     params = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import DEFAULT_DTYPE, Tensor
+from . import _checks as C
 from . import functional as F
 from . import init
 from .module import Module, Parameter
@@ -20,10 +21,7 @@ class LayerNorm(Module):
     def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True,
                  bias: bool = True, dtype=DEFAULT_DTYPE):
         super().__init__()
-        shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
-        if not shape or any(int(s) < 1 for s in shape):
-            raise ValueError(f"LayerNorm: normalized_shape must be positive sizes, got {normalized_shape!r}")
-        self.normalized_shape = tuple(int(s) for s in shape)
+        self.normalized_shape = C.shape_tuple("LayerNorm", "normalized_shape", normalized_shape)
         self.eps, self.elementwise_affine = float(eps), bool(elementwise_affine)
         if self.elementwise_affine:
             self.weight = Parameter(np.ones(self.normalized_shape), dtype=dtype)
