@@ -44,7 +44,7 @@ w4 = Tensor(np.zeros((4, 3, 3, 3), np.float32))
     (lambda: F.softmax(Tensor(np.zeros((2, 3), np.float32)), dim=2), IndexError,
      r"softmax: Dimension out of range \(expected to be in range of \[-2, 1\], but got 2\)"),
     (lambda: F.relu([1.0, 2.0]), TypeError, "relu: input must be a Tensor or an array, got list"),
-    (lambda: F.dropout(x4, p=1.5), ValueError, r"dropout: p must be in \[0, 1\]"),
+    (lambda: F.dropout(x4, p=1.5), ValueError, r"dropout: p must be a probability in \[0, 1\], got 1.5"),
 ])
 def test_clear_errors(call, error, message):
     with pytest.raises(error, match=message):

@@ -59,3 +59,36 @@ def test_a_wrong_argument_is_refused_by_name(op, data):
         assert str(err).startswith(f"{op}: ") or f"{op}(" in str(err) or f"{op}: " in str(err), (
             f"{op} with argument {position} = {_describe(args[position])}: the error does not name the op: {err!r}")
     # no exception: the value happened to be acceptable (an empty batch, say), which is fine
+
+
+# ----- constructors: layers refuse bad sizes and probabilities before any data is seen -------------
+def _layers():
+    from tinymed import nn
+    from tinymed.keras import layers
+
+    return {
+        "Linear": (nn.Linear, [3, 2]), "Conv2d": (nn.Conv2d, [3, 4, 3]), "MaxPool2d": (nn.MaxPool2d, [2]),
+        "AvgPool2d": (nn.AvgPool2d, [2]), "LayerNorm": (nn.LayerNorm, [5]), "Embedding": (nn.Embedding, [10, 3]),
+        "RNN": (nn.RNN, [3, 4]), "LSTM": (nn.LSTM, [3, 4]), "GRU": (nn.GRU, [3, 4]),
+        "MultiheadAttention": (nn.MultiheadAttention, [8, 2]), "Dropout": (nn.Dropout, [0.5]),
+        "Dense": (layers.Dense, [4]), "Conv2D": (layers.Conv2D, [4, 3]), "MaxPooling2D": (layers.MaxPooling2D, [2]),
+    }
+
+
+BAD_SIZES = st.sampled_from([None, "text", [["a"]], 3.5, -1, 0, (2, 2, 2), object(), np.zeros((3, 1)),
+                             float("nan"), True, 10**12])
+
+
+@settings(max_examples=150)
+@given(data=st.data())
+def test_a_layer_refuses_a_bad_size_by_name_at_construction(data):
+    layers = _layers()
+    name = data.draw(st.sampled_from(sorted(layers)))
+    build, args = layers[name]
+    args = list(args)
+    position = data.draw(st.integers(0, len(args) - 1))
+    args[position] = data.draw(BAD_SIZES)
+    try:
+        build(*args)
+    except (ValueError, TypeError, MemoryError) as err:  # MemoryError: 10**12 weights, refused up front
+        assert name in str(err), f"{name}({args}): the error does not name the layer: {err!r}"

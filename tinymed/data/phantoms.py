@@ -32,8 +32,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..memory import require_memory
 from .dataset import Dataset, describe
-from .memory import require_memory
 
 CLASS_NAMES = ("normal", "pneumonia-like opacity")
 

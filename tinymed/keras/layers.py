@@ -26,15 +26,13 @@ are used (``glorot_uniform`` kernels, zero biases).
 
 from __future__ import annotations
 
-import numpy as np
-
 from ..autograd import DEFAULT_DTYPE
 from ..nn import _checks as C
 from ..nn import functional as F
 from ..nn import init
 from ..nn.layers import Dropout as _TorchDropout
 from ..nn.layers import Flatten as _TorchFlatten
-from ..nn.module import Module, Parameter
+from ..nn.module import Module
 
 __all__ = ["Dense", "Conv2D", "MaxPooling2D", "AveragePooling2D", "Flatten", "Dropout", "Activation"]
 
@@ -113,10 +111,10 @@ class Dense(_KerasLayer):
         if len(input_shape) < 1:
             raise ValueError(f"Dense: needs inputs with a feature axis, got per-sample shape {input_shape}")
         self.in_features = int(input_shape[-1])
-        self.weight = Parameter(np.zeros((self.units, self.in_features)), dtype=self.dtype)
+        self.weight = C.new_parameter("Dense", (self.units, self.in_features), self.dtype)
         self.kernel_initializer(self.weight)
         if self.use_bias:
-            self.bias = Parameter(np.zeros(self.units), dtype=self.dtype)
+            self.bias = C.new_parameter("Dense", (self.units,), self.dtype)
             self.bias_initializer(self.bias)
         else:
             self.register_parameter("bias", None)
@@ -172,10 +170,10 @@ class Conv2D(_KerasLayer):
     def build(self, input_shape):
         self.in_channels = int(self._channels(input_shape))
         kh, kw = self.kernel_size
-        self.weight = Parameter(np.zeros((self.filters, self.in_channels, kh, kw)), dtype=self.dtype)
+        self.weight = C.new_parameter("Conv2D", (self.filters, self.in_channels, kh, kw), self.dtype)
         self.kernel_initializer(self.weight)
         if self.use_bias:
-            self.bias = Parameter(np.zeros(self.filters), dtype=self.dtype)
+            self.bias = C.new_parameter("Conv2D", (self.filters,), self.dtype)
             self.bias_initializer(self.bias)
         else:
             self.register_parameter("bias", None)

@@ -12,9 +12,12 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Tensor, dim_index
+from ..memory import require_memory
+from .module import Parameter
 
 __all__ = [
-    "tensor", "require_float", "same_dtype", "positive_int", "pair", "shape_tuple", "reduction", "dim_index",
+    "tensor", "require_float", "same_dtype", "positive_int", "probability", "new_parameter", "pair", "shape_tuple",
+    "reduction", "dim_index",
     "batched_images", "conv_padding", "pool_geometry", "target", "as_tensor", "REDUCTIONS",
 ]
 
@@ -50,6 +53,22 @@ def positive_int(op, name, value) -> int:
     if not _is_int(value) or value < 1:
         raise ValueError(f"{op}: {name} must be a positive integer, got {value!r}")
     return int(value)
+
+
+def probability(op, name, value) -> float:
+    """A probability such as dropout's ``p``: a real number in [0, 1]."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not 0 <= value <= 1:
+        raise ValueError(f"{op}: {name} must be a probability in [0, 1], got {value!r}")
+    return float(value)
+
+
+def new_parameter(op, shape, dtype, fill=0.0) -> Parameter:
+    """A Parameter of ``shape`` filled with ``fill``, refused up front if it cannot fit in memory."""
+    dtype = np.dtype(dtype)
+    count = int(np.prod(shape, dtype=np.float64))
+    require_memory(op, count * dtype.itemsize, f"parameters of shape {tuple(shape)} ({dtype})")
+    return Parameter(np.full(shape, fill, dtype=dtype))
 
 
 def pair(op, name, value, minimum) -> tuple[int, int]:

@@ -22,11 +22,12 @@ import numpy as np
 
 from .. import backend
 from ..autograd import DEFAULT_DTYPE, Tensor
+from . import _checks as C
 from . import functional as F
 from . import init
 from ._checks import as_tensor
 from .layers import Dropout, Linear
-from .module import Module, Parameter
+from .module import Module
 from .normalization import LayerNorm
 
 
@@ -62,8 +63,8 @@ class MultiheadAttention(Module):
                  add_bias_kv: bool = False, add_zero_attn: bool = False, kdim=None, vdim=None,
                  batch_first: bool = False, dtype=DEFAULT_DTYPE):
         super().__init__()
-        if embed_dim < 1 or num_heads < 1:
-            raise ValueError(f"MultiheadAttention: embed_dim and num_heads must be >= 1, got {embed_dim}, {num_heads}")
+        embed_dim = C.positive_int("MultiheadAttention", "embed_dim", embed_dim)
+        num_heads = C.positive_int("MultiheadAttention", "num_heads", num_heads)
         if embed_dim % num_heads:
             raise ValueError(f"MultiheadAttention: embed_dim={embed_dim} must be divisible by "
                              f"num_heads={num_heads} (each head gets embed_dim // num_heads features)")
@@ -74,8 +75,9 @@ class MultiheadAttention(Module):
             raise ValueError(f"MultiheadAttention: dropout must be in [0, 1), got {dropout}")
         self.embed_dim, self.num_heads, self.head_dim = embed_dim, num_heads, embed_dim // num_heads
         self.dropout, self.batch_first = float(dropout), bool(batch_first)
-        self.in_proj_weight = Parameter(np.zeros((3 * embed_dim, embed_dim)), dtype=dtype)
-        self.register_parameter("in_proj_bias", Parameter(np.zeros(3 * embed_dim), dtype=dtype) if bias else None)
+        self.in_proj_weight = C.new_parameter("MultiheadAttention", (3 * embed_dim, embed_dim), dtype)
+        self.register_parameter("in_proj_bias", C.new_parameter("MultiheadAttention", (3 * embed_dim,), dtype)
+                                if bias else None)
         self.out_proj = Linear(embed_dim, embed_dim, bias=bias, dtype=dtype)
         self.reset_parameters()
 

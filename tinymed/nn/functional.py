@@ -101,8 +101,7 @@ def dropout(input, p=0.5, training=True) -> Tensor:
     """Zero each element with probability ``p`` and scale the rest by ``1/(1-p)`` (inverted
     dropout, so evaluation needs no rescaling).  Identity when ``training`` is False.
     The mask comes from tinymed's seeded generator (:func:`tinymed.manual_seed`)."""
-    if not 0 <= p <= 1:
-        raise ValueError(f"dropout: p must be in [0, 1], got {p}")
+    p = C.probability("dropout", "p", p)
     x = C.tensor("dropout", "input", input)
     if not training or p == 0:
         return x

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from ..autograd import DEFAULT_DTYPE
 from ..ops.activations import GELU_APPROXIMATIONS
 from . import _checks as C
 from . import functional as F
 from . import init
-from .module import Module, Parameter
+from .module import Module
 
 
 class Linear(Module):
@@ -24,8 +22,8 @@ class Linear(Module):
         super().__init__()
         self.in_features = C.positive_int("Linear", "in_features", in_features)
         self.out_features = C.positive_int("Linear", "out_features", out_features)
-        self.weight = Parameter(np.zeros((out_features, in_features)), dtype=dtype)
-        self.register_parameter("bias", Parameter(np.zeros(out_features), dtype=dtype) if bias else None)
+        self.weight = C.new_parameter("Linear", (self.out_features, self.in_features), dtype)
+        self.register_parameter("bias", C.new_parameter("Linear", (self.out_features,), dtype) if bias else None)
         self.reset_parameters()
 
     def reset_parameters(self):
@@ -68,8 +66,8 @@ class Conv2d(Module):
         self.dilation = C.pair(op, "dilation", dilation, 1)
         resolved = C.conv_padding(op, padding, self.kernel_size, self.dilation, self.stride)
         self.padding = padding if isinstance(padding, str) else resolved
-        self.weight = Parameter(np.zeros((out_channels, in_channels) + self.kernel_size), dtype=dtype)
-        self.register_parameter("bias", Parameter(np.zeros(out_channels), dtype=dtype) if bias else None)
+        self.weight = C.new_parameter(op, (self.out_channels, self.in_channels) + self.kernel_size, dtype)
+        self.register_parameter("bias", C.new_parameter(op, (self.out_channels,), dtype) if bias else None)
         self.reset_parameters()
 
     def reset_parameters(self):
@@ -188,9 +186,7 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5):
         super().__init__()
-        if not 0 <= p <= 1:
-            raise ValueError(f"Dropout: p must be in [0, 1], got {p}")
-        self.p = p
+        self.p = C.probability("Dropout", "p", p)
 
     def forward(self, x):
         return F.dropout(x, self.p, self.training)

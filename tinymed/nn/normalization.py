@@ -24,8 +24,9 @@ class LayerNorm(Module):
         self.normalized_shape = C.shape_tuple("LayerNorm", "normalized_shape", normalized_shape)
         self.eps, self.elementwise_affine = float(eps), bool(elementwise_affine)
         if self.elementwise_affine:
-            self.weight = Parameter(np.ones(self.normalized_shape), dtype=dtype)
-            self.register_parameter("bias", Parameter(np.zeros(self.normalized_shape), dtype=dtype) if bias else None)
+            self.weight = C.new_parameter("LayerNorm", self.normalized_shape, dtype, fill=1.0)
+            bias_parameter = C.new_parameter("LayerNorm", self.normalized_shape, dtype) if bias else None
+            self.register_parameter("bias", bias_parameter)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
@@ -52,9 +53,8 @@ class Embedding(Module):
                  norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False,
                  _weight=None, _freeze: bool = False, dtype=DEFAULT_DTYPE):
         super().__init__()
-        if num_embeddings < 1 or embedding_dim < 1:
-            raise ValueError(f"Embedding: num_embeddings and embedding_dim must be >= 1, got "
-                             f"{num_embeddings}, {embedding_dim}")
+        num_embeddings = C.positive_int("Embedding", "num_embeddings", num_embeddings)
+        embedding_dim = C.positive_int("Embedding", "embedding_dim", embedding_dim)
         if max_norm is not None or scale_grad_by_freq or sparse:
             raise ValueError("Embedding: max_norm, scale_grad_by_freq and sparse are not supported")
         if padding_idx is not None:
@@ -64,8 +64,8 @@ class Embedding(Module):
             padding_idx = int(padding_idx) % num_embeddings
         self.num_embeddings, self.embedding_dim, self.padding_idx = num_embeddings, embedding_dim, padding_idx
         if _weight is None:
-            self.weight = Parameter(np.zeros((num_embeddings, embedding_dim)), dtype=dtype,
-                                    requires_grad=not _freeze)
+            self.weight = C.new_parameter("Embedding", (num_embeddings, embedding_dim), dtype)
+            self.weight.requires_grad = not _freeze
             self.reset_parameters()
         else:
             data = _weight.numpy() if isinstance(_weight, Tensor) else np.asarray(_weight)

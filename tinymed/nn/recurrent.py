@@ -17,12 +17,11 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from ..autograd import DEFAULT_DTYPE, Tensor
+from . import _checks as C
 from . import functional as F
 from . import init
-from .module import Module, Parameter
+from .module import Module
 
 _GATES = {"RNN": 1, "LSTM": 4, "GRU": 3}
 
@@ -37,13 +36,11 @@ class _RecurrentBase(Module):
                  dtype=DEFAULT_DTYPE):
         super().__init__()
         name = type(self).__name__
-        for arg, value in (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
-            if not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name}: {arg} must be a positive integer, got {value!r}")
-        if not 0 <= dropout <= 1:
-            raise ValueError(f"{name}: dropout must be in [0, 1], got {dropout}")
-        self.input_size, self.hidden_size, self.num_layers = int(input_size), int(hidden_size), int(num_layers)
-        self.bias, self.batch_first, self.dropout = bool(bias), bool(batch_first), float(dropout)
+        self.input_size = C.positive_int(name, "input_size", input_size)
+        self.hidden_size = C.positive_int(name, "hidden_size", hidden_size)
+        self.num_layers = C.positive_int(name, "num_layers", num_layers)
+        self.dropout = C.probability(name, "dropout", dropout)
+        self.bias, self.batch_first = bool(bias), bool(batch_first)
         self.bidirectional = bool(bidirectional)
         self.num_directions = 2 if bidirectional else 1
         gates = _GATES[self.mode] * self.hidden_size
@@ -51,11 +48,11 @@ class _RecurrentBase(Module):
             layer_input = self.input_size if layer == 0 else self.hidden_size * self.num_directions
             for direction in range(self.num_directions):
                 suffix = self._suffix(layer, direction)
-                setattr(self, f"weight_ih{suffix}", Parameter(np.zeros((gates, layer_input)), dtype=dtype))
-                setattr(self, f"weight_hh{suffix}", Parameter(np.zeros((gates, self.hidden_size)), dtype=dtype))
+                setattr(self, f"weight_ih{suffix}", C.new_parameter(name, (gates, layer_input), dtype))
+                setattr(self, f"weight_hh{suffix}", C.new_parameter(name, (gates, self.hidden_size), dtype))
                 if self.bias:
-                    setattr(self, f"bias_ih{suffix}", Parameter(np.zeros(gates), dtype=dtype))
-                    setattr(self, f"bias_hh{suffix}", Parameter(np.zeros(gates), dtype=dtype))
+                    setattr(self, f"bias_ih{suffix}", C.new_parameter(name, (gates,), dtype))
+                    setattr(self, f"bias_hh{suffix}", C.new_parameter(name, (gates,), dtype))
         self.reset_parameters()
 
     @staticmethod

@@ -20,8 +20,13 @@ def available_bytes() -> int | None:
         return None
 
 
+_SMALL = 64 * 2**20  # below this, asking the system costs more than it could save
+
+
 def require_memory(op: str, nbytes: int, what: str) -> None:
     """Raise a ``MemoryError`` naming ``op`` and the sizes when ``nbytes`` exceed what is available."""
+    if nbytes < _SMALL:
+        return
     free = available_bytes()
     if free is not None and nbytes > free:
         raise MemoryError(f"{op}: {what} need {nbytes / 1e9:,.1f} GB, but only {free / 1e9:,.1f} GB of memory "
