@@ -26,6 +26,7 @@ from .activations import (
 )
 from .attention import scaled_dot_product_attention_backward, scaled_dot_product_attention_forward
 from .conv import conv2d_backward, conv2d_forward
+from .implicit import als_conjugate_gradient_rows, als_least_squares_rows, bpr_sgd_epoch
 from .losses import (
     binary_cross_entropy_backward,
     binary_cross_entropy_forward,
@@ -40,6 +41,8 @@ from .norm import embedding_backward, layer_norm_backward, layer_norm_forward
 from .pool import avg_pool2d_backward, avg_pool2d_forward, max_pool2d_backward, max_pool2d_forward
 from .quantized import int8_conv2d_forward, int8_linear_forward
 from .recsys import baseline_sgd_epochs, bpmf_sample_rows, row_similarities, svd_sgd_epochs
+from .recsys_averages import co_cluster_averages, co_clustering_epochs, slope_one_deviations
+from .recsys_factors import nmf_epochs, svdpp_sgd_epochs
 from .rnn import gru_backward, gru_forward, lstm_backward, lstm_forward, rnn_tanh_backward, rnn_tanh_forward
 from .text import bpe_count_pairs, bpe_encode_chunks, bpe_merge_pair, bpe_train_merges
 
@@ -55,6 +58,8 @@ __all__ = [
     "scaled_dot_product_attention_backward", "scaled_dot_product_attention_forward",
     "embedding_backward", "layer_norm_backward", "layer_norm_forward", "baseline_sgd_epochs",
     "bpmf_sample_rows", "row_similarities", "svd_sgd_epochs",
+    "co_cluster_averages", "co_clustering_epochs", "slope_one_deviations", "nmf_epochs", "svdpp_sgd_epochs",
+    "als_conjugate_gradient_rows", "als_least_squares_rows", "bpr_sgd_epoch",
     "bpe_count_pairs", "bpe_encode_chunks", "bpe_merge_pair", "bpe_train_merges",
     "int8_conv2d_forward", "int8_linear_forward",
 ]

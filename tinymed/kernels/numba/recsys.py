@@ -248,25 +248,37 @@ def bpmf_sample_rows(indptr, columns, values, other, precision, precision_mean, 
                 rhs[s] += alpha * v * o[s]
                 for t in range(s + 1):
                     L[s, t] += alpha * o[s] * o[t]
-        _cholesky_lower(L)
-        for s in range(k):  # forward substitution: L y = rhs
-            y = rhs[s]
-            for t in range(s):
-                y -= L[s, t] * rhs[t]
-            rhs[s] = y / L[s, s]
+        cholesky_lower(L)
+        forward_substitution(L, rhs)
         for s in range(k):
             rhs[s] += noise[a, s]
-        for s in range(k - 1, -1, -1):  # back substitution: L^T x = y + z
-            x = rhs[s]
-            for t in range(s + 1, k):
-                x -= L[t, s] * rhs[t]
-            rhs[s] = x / L[s, s]
+        back_substitution(L, rhs)
         for s in range(k):
             out[a, s] = rhs[s]
 
 
 @njit(cache=True)
-def _cholesky_lower(A):
+def forward_substitution(L, b):
+    """In place: ``b`` becomes ``y`` with ``L y = b`` (``L`` lower triangular)."""
+    for s in range(len(b)):
+        y = b[s]
+        for t in range(s):
+            y -= L[s, t] * b[t]
+        b[s] = y / L[s, s]
+
+
+@njit(cache=True)
+def back_substitution(L, b):
+    """In place: ``b`` becomes ``x`` with ``L^T x = b`` (``L`` lower triangular)."""
+    for s in range(len(b) - 1, -1, -1):
+        x = b[s]
+        for t in range(s + 1, len(b)):
+            x -= L[t, s] * b[t]
+        b[s] = x / L[s, s]
+
+
+@njit(cache=True)
+def cholesky_lower(A):
     """In place: the lower triangle of ``A`` becomes ``L`` with ``L L^T = A`` (A symmetric
     positive definite, only its lower triangle read)."""
     k = A.shape[0]

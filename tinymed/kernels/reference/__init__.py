@@ -16,6 +16,7 @@ from .activations import (
 )
 from .attention import scaled_dot_product_attention_backward, scaled_dot_product_attention_forward
 from .conv import col2im, conv2d_backward, conv2d_forward, conv2d_output_size, im2col
+from .implicit import als_conjugate_gradient_rows, als_least_squares_rows, bpr_sgd_epoch
 from .linear import linear_backward, linear_forward
 from .losses import (
     binary_cross_entropy_backward,
@@ -37,6 +38,8 @@ from .pool import (
 )
 from .quantized import int8_conv2d_forward, int8_linear_forward, quantize_per_tensor
 from .recsys import baseline_sgd_epochs, bpmf_sample_rows, row_similarities, svd_sgd_epochs
+from .recsys_averages import co_cluster_averages, co_clustering_epochs, slope_one_deviations
+from .recsys_factors import nmf_epochs, svdpp_sgd_epochs
 from .rnn import (
     gru_backward,
     gru_forward,
@@ -60,6 +63,8 @@ __all__ = [
     "scaled_dot_product_attention_backward", "scaled_dot_product_attention_forward",
     "embedding_backward", "embedding_forward", "layer_norm_backward", "layer_norm_forward",
     "baseline_sgd_epochs", "bpmf_sample_rows", "row_similarities", "svd_sgd_epochs",
+    "co_cluster_averages", "co_clustering_epochs", "slope_one_deviations", "nmf_epochs", "svdpp_sgd_epochs",
+    "als_conjugate_gradient_rows", "als_least_squares_rows", "bpr_sgd_epoch",
     "bpe_count_pairs", "bpe_encode_chunks", "bpe_merge_pair", "bpe_train_merges",
     "int8_conv2d_forward", "int8_linear_forward", "quantize_per_tensor",
 ]
