@@ -98,3 +98,5 @@ def _recording(module: MultiheadAttention, recorded: list):
         if not need_weights:
             return out, None
         return out, (Tensor(weights.data.mean(axis=-3)) if average_attn_weights else weights)
+
+    return record
