@@ -80,7 +80,9 @@ def test_fixed_alpha_and_bad_arguments():
     assert algo.alphas == [2.0, 2.0, 2.0]
     for kwargs, message in (({"n_factors": 0}, "n_factors must be an integer >= 1"),
                             ({"n_samples": 5, "burn_in": 5}, "burn_in .5. must be less than n_samples .5."),
-                            ({"alpha": -1}, "alpha must be None .sampled. or > 0"),
-                            ({"beta0": 0}, "beta0 must be > 0")):
+                            ({"alpha": -1}, r"alpha \(None: sampled\) must be > 0"),
+                            ({"alpha": float("nan")}, r"alpha \(None: sampled\) must be a finite number"),
+                            ({"beta0": 0}, "beta0 must be > 0"),
+                            ({"beta0": float("inf")}, "beta0 must be a finite number")):
         with pytest.raises(ValueError, match=message):
             BPMF(**kwargs)

@@ -108,8 +108,8 @@ def test_bad_ratings_raise(rows, message):
 def test_bad_reader_and_table():
     with pytest.raises(ValueError, match="lowest < highest"):
         Reader(rating_scale=(5, 1))
-    with pytest.raises(ValueError, match="built-in data set"):
-        Reader("ml-100k")
+    with pytest.raises(ValueError, match="unknown built-in format 'netflix'; expected one of ml-100k, ml-1m, jester"):
+        Reader("netflix")
     with pytest.raises(ValueError, match="line_format"):
         Reader(line_format="user rating")
     with pytest.raises(ValueError, match="columns differ in length"):

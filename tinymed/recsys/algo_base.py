@@ -3,11 +3,19 @@
 A subclass implements ``estimate(u, i)`` on inner ids and returns an estimate, or
 ``(estimate, details)``, or raises :class:`PredictionImpossible`. ``predict`` translates raw
 ids, calls ``estimate``, falls back to :meth:`AlgoBase.default_prediction` (the global mean)
-when it is impossible, and clips to the rating scale. An id the trainset has not seen is
-passed to ``estimate`` as the string ``"UKN__<raw id>"``, as in Surprise.
+when it is impossible, and clips to the rating scale -- never a NaN or an infinity, which
+clipping would turn into the top of the scale: those are an error. An id the trainset has
+not seen is passed to ``estimate`` as the string ``"UKN__<raw id>"``, as in Surprise.
+
+:meth:`AlgoBase.state_dict` is what :mod:`tinymed.recsys.dump` saves: the constructor's
+arguments (:meth:`AlgoBase.get_params`) and, once fitted, the trainset and the attributes
+each class lists in ``FITTED``.
 """
 
 from __future__ import annotations
+
+import inspect
+import math
 
 import numpy as np
 
@@ -21,6 +29,8 @@ UNKNOWN_REASON = "User and/or item is unknown."
 
 class AlgoBase:
     """Common machinery: options, ``fit``, ``predict``, ``test``, baselines, similarities."""
+
+    FITTED = ("bu", "bi")  # what fit() learns, beside the trainset (a subclass adds its own)
 
     def __init__(self, sim_options=None, bsl_options=None, verbose=False):
         self.sim_options = dict(sim_options or {})
@@ -75,6 +85,10 @@ class AlgoBase:
     def _prediction(self, uid, iid, r_ui, est, details, clip, verbose):
         """The :class:`Prediction` of an estimate, clipped into the rating scale when ``clip``."""
         est = float(est)
+        if not math.isfinite(est):
+            raise ValueError(f"{type(self).__name__}.predict: the estimate for user {uid!r} and item {iid!r} is "
+                             f"{est}, not a number on the rating scale; the model is broken (were its factors "
+                             "changed after fit?)")
         if clip:
             low, high = self.trainset.rating_scale
             est = max(low, min(high, est))
@@ -139,6 +153,36 @@ class AlgoBase:
         others = np.delete(np.arange(len(sim)), iid)
         order = np.argsort(-sim[iid, others], kind="stable")[:k]
         return [int(x) for x in others[order]]
+
+    # ----- what recsys.dump saves ------------------------------------------------------------
+    def get_params(self):
+        """The constructor's arguments, read back from the attributes of the same names (an
+        argument that only sets others' defaults, such as SVD's ``lr_all``, is left out)."""
+        names = [name for name in inspect.signature(type(self).__init__).parameters if name != "self"]
+        return {name: getattr(self, name) for name in names if hasattr(self, name)}
+
+    def state_dict(self):
+        """``{"class", "params"}``, and once fitted ``"trainset"`` and ``"fitted"`` (the ``FITTED``
+        attributes of every class up the hierarchy): what :func:`tinymed.recsys.dump.dump` saves."""
+        state = {"class": type(self).__name__, "params": self.get_params()}
+        if self.trainset is not None:
+            state["trainset"] = self.trainset.state_dict()
+            state["fitted"] = {name: getattr(self, name, None) for name in self.fitted_attributes()}
+        return state
+
+    def load_state_dict(self, state):
+        """Restore what :meth:`state_dict` gave (the constructor's arguments are already set)."""
+        if "trainset" in state:
+            self.trainset = Trainset.from_state_dict(state["trainset"])
+            for name in self.fitted_attributes():
+                setattr(self, name, state["fitted"].get(name))
+        return self
+
+    @classmethod
+    def fitted_attributes(cls):
+        """The names in ``FITTED`` of this class and its bases, each once."""
+        names = [name for klass in reversed(cls.__mro__) for name in vars(klass).get("FITTED", ())]
+        return tuple(dict.fromkeys(names))
 
     def __repr__(self):
         return f"{type(self).__name__}()"

@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend
+from .checks import count, number, run_epochs
 
 _DEFAULTS = {"als": {"n_epochs": 10, "reg_u": 15, "reg_i": 10},
              "sgd": {"n_epochs": 20, "reg": 0.02, "learning_rate": 0.005}}
@@ -40,9 +41,8 @@ def validate_bsl_options(bsl_options):
         raise ValueError(f"bsl_options: unknown key(s) {sorted(unknown)} for method {method!r}; "
                          f"expected some of {sorted(_DEFAULTS[method])}")
     options = {**_DEFAULTS[method], **{k: v for k, v in bsl_options.items() if k != "method"}}
-    if int(options["n_epochs"]) < 0:
-        raise ValueError(f"bsl_options: n_epochs must be >= 0, got {options['n_epochs']!r}")
-    return method, options
+    return method, {name: count("bsl_options", name, value) if name == "n_epochs"
+                    else number("bsl_options", name, value, minimum=0) for name, value in options.items()}
 
 
 def fit_baselines(trainset, bsl_options=None, verbose=False):
@@ -51,8 +51,8 @@ def fit_baselines(trainset, bsl_options=None, verbose=False):
     if verbose:
         print(f"Estimating biases using {method}...")
     if method == "als":
-        return baseline_als(trainset, int(options["n_epochs"]), float(options["reg_u"]), float(options["reg_i"]))
-    return baseline_sgd(trainset, int(options["n_epochs"]), float(options["learning_rate"]), float(options["reg"]))
+        return baseline_als(trainset, options["n_epochs"], options["reg_u"], options["reg_i"])
+    return baseline_sgd(trainset, options["n_epochs"], options["learning_rate"], options["reg"])
 
 
 def baseline_als(trainset, n_epochs=10, reg_u=15.0, reg_i=10.0):
@@ -74,9 +74,12 @@ def baseline_als(trainset, n_epochs=10, reg_u=15.0, reg_i=10.0):
 
 def baseline_sgd(trainset, n_epochs=20, learning_rate=0.005, reg=0.02):
     """Stochastic gradient descent for the biases, sweeping the ratings user by user (formulas
-    in the module docstring; the loop is the kernel ``baseline_sgd_epochs`` of the active backend)."""
+    in the module docstring; the loop is the kernel ``baseline_sgd_epochs`` of the active backend).
+    A learning rate so large that the biases overflow stops with ``TrainingDiverged``."""
     R = trainset.ratings_by_user
     bu, bi = np.zeros(trainset.n_users), np.zeros(trainset.n_items)
-    backend.kernel("baseline_sgd_epochs")(R.row_of_entries(), R.indices, R.data, trainset.global_mean, bu, bi,
-                                          n_epochs, learning_rate, reg)
+    sweep = backend.kernel("baseline_sgd_epochs")
+    run_epochs("baselines (bsl_options method 'sgd')", n_epochs,
+               lambda: sweep(R.row_of_entries(), R.indices, R.data, trainset.global_mean, bu, bi, 1, learning_rate,
+                             reg), bu=bu, bi=bi)
     return bu, bi

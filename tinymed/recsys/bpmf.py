@@ -40,6 +40,7 @@ import numpy as np
 
 from .. import backend
 from .algo_base import AlgoBase, cold_start_reason, known
+from .checks import check_finite, count, number
 from .rng import get_rng
 
 
@@ -52,21 +53,19 @@ class BPMF(AlgoBase):
     (one per sweep) and ``train_rmse`` (of each sweep's sample).
     """
 
+    FITTED = ("P_mean", "Q_mean", "alphas", "train_rmse")
+
     def __init__(self, n_factors=20, n_samples=200, burn_in=20, alpha=None, beta0=2.0, init_std_dev=0.1,
                  random_state=None, verbose=False):
         super().__init__(verbose=verbose)
-        for name, value, least in (("n_factors", n_factors, 1), ("n_samples", n_samples, 1),
-                                   ("burn_in", burn_in, 0)):
-            if not (isinstance(value, (int, np.integer)) and value >= least):
-                raise ValueError(f"BPMF: {name} must be an integer >= {least}, got {value!r}")
+        self.n_factors = count("BPMF", "n_factors", n_factors, minimum=1)
+        self.n_samples = count("BPMF", "n_samples", n_samples, minimum=1)
+        self.burn_in = count("BPMF", "burn_in", burn_in)
         if burn_in >= n_samples:
             raise ValueError(f"BPMF: burn_in ({burn_in}) must be less than n_samples ({n_samples})")
-        if alpha is not None and not alpha > 0:
-            raise ValueError(f"BPMF: alpha must be None (sampled) or > 0, got {alpha!r}")
-        if not beta0 > 0 or not init_std_dev >= 0:
-            raise ValueError(f"BPMF: beta0 must be > 0 and init_std_dev >= 0, got {beta0!r}, {init_std_dev!r}")
-        self.n_factors, self.n_samples, self.burn_in = int(n_factors), int(n_samples), int(burn_in)
-        self.alpha, self.beta0, self.init_std_dev = alpha, float(beta0), float(init_std_dev)
+        self.alpha = None if alpha is None else number("BPMF", "alpha (None: sampled)", alpha, minimum=0, strict=True)
+        self.beta0 = number("BPMF", "beta0", beta0, minimum=0, strict=True)
+        self.init_std_dev = number("BPMF", "init_std_dev", init_std_dev, minimum=0)
         self.random_state = random_state
 
     def fit(self, trainset):
@@ -92,6 +91,7 @@ class BPMF(AlgoBase):
                 mean, precision = sample_normal_wishart(X, self.beta0, rng)
                 noise = rng.standard_normal(X.shape)
                 sample_rows(*rows, Y, precision, precision @ mean, float(alpha), noise, X)
+            check_finite("BPMF.fit", sweep, self.n_samples, P=P, Q=Q)
             if sweep >= self.burn_in:
                 s = sweep - self.burn_in
                 self.P_mean[:, s * k:(s + 1) * k] = P / np.sqrt(kept)

@@ -26,7 +26,10 @@ number or lies outside ``rating_scale``, and a (user, item) pair given twice rai
 
 from __future__ import annotations
 
+import json
 import math
+import os
+from collections import defaultdict
 from collections.abc import Mapping
 
 import numpy as np
@@ -37,21 +40,32 @@ from . import movielens
 _INTEGERS = (int, np.integer)  # concrete types: an isinstance check against an ABC is slow per prediction
 
 
+# The line formats of Surprise's built-in data sets (how their files read; nothing is downloaded).
+BUILTIN_FORMATS = {
+    "ml-100k": {"line_format": "user item rating timestamp", "sep": "\t", "rating_scale": (1, 5)},
+    "ml-1m": {"line_format": "user item rating timestamp", "sep": "::", "rating_scale": (1, 5)},
+    "jester": {"line_format": "user item rating", "sep": None, "rating_scale": (-10, 10)},
+}
+
+
 class Reader:
     """How to read ratings: the rating scale, and for text files the line format.
 
     Arguments follow Surprise: ``line_format`` names the fields of a line among ``user``,
     ``item``, ``rating`` (and ``timestamp``), ``sep`` splits a line (``None``: whitespace),
-    ``skip_lines`` header lines are skipped. Built-in data sets (``name=``) are not
-    downloaded by tinymed; use :func:`tinymed.recsys.make_treatment_responses`.
+    ``skip_lines`` header lines are skipped. ``name`` picks the format of one of Surprise's
+    built-in data sets (``'ml-100k'``, ``'ml-1m'``, ``'jester'``: :data:`BUILTIN_FORMATS`) and
+    overrides the other arguments; it reads a copy you have, tinymed downloads nothing.
     """
 
     def __init__(self, name=None, line_format="user item rating", sep=None, rating_scale=(1, 5),
                  skip_lines=0):
         if name is not None:
-            raise ValueError(f"Reader: built-in data set {name!r} is not available in tinymed (no "
-                             "downloads); build a Dataset from your own table, or use "
-                             "tinymed.recsys.make_treatment_responses()")
+            if name not in BUILTIN_FORMATS:
+                raise ValueError(f"Reader: unknown built-in format {name!r}; expected one of "
+                                 f"{', '.join(BUILTIN_FORMATS)}")
+            line_format, sep, rating_scale = (BUILTIN_FORMATS[name][key] for key in ("line_format", "sep",
+                                                                                       "rating_scale"))
         try:
             low, high = (float(v) for v in rating_scale)
         except (TypeError, ValueError):
@@ -110,6 +124,7 @@ class Dataset:
 
     Build one with :meth:`load_from_df`, :meth:`load_from_triples` or :meth:`load_from_file`;
     then :meth:`build_full_trainset`, or split it with :mod:`tinymed.recsys.model_selection`.
+    Data already split into train and test files: :meth:`load_from_folds`.
     """
 
     def __init__(self, raw_ratings, reader):
@@ -126,6 +141,9 @@ class Dataset:
         column (its first three columns are used, as Surprise uses the DataFrame's), or a
         sequence of rows ``(user, item, rating)``.
         """
+        if df is None:
+            raise ValueError("Dataset.load_from_df: no table given (df is None); expected a DataFrame, a "
+                             "mapping of columns or a sequence of (user, item, rating) rows")
         return cls(_rows_of_table(df), reader)
 
     @classmethod
@@ -146,9 +164,14 @@ class Dataset:
     @classmethod
     def load_from_file(cls, file_path, reader):
         """Ratings from a text file, one per line, read with ``reader.parse_line``."""
-        with open(file_path, encoding="utf-8") as f:
-            lines = f.read().splitlines()[reader.skip_lines:]
-        return cls([reader.parse_line(line) for line in lines if line.strip()], reader)
+        return cls(read_ratings(file_path, reader), reader)
+
+    @classmethod
+    def load_from_folds(cls, folds_files, reader):
+        """Ratings already split: ``folds_files`` is a list of ``(train file, test file)`` pairs,
+        read by ``reader``; :class:`~tinymed.recsys.model_selection.PredefinedKFold` yields them.
+        Every file must exist."""
+        return DatasetUserFolds(folds_files, reader)
 
     def build_full_trainset(self):
         """A :class:`Trainset` holding every rating (no test set)."""
@@ -167,6 +190,40 @@ class Dataset:
 
     def __repr__(self):
         return f"<Dataset: {len(self.raw_ratings)} ratings, scale {self.reader.rating_scale}>"
+
+
+class DatasetUserFolds:
+    """Ratings given as ``(train file, test file)`` pairs (Surprise's name for what
+    :meth:`Dataset.load_from_folds` returns); only ``PredefinedKFold`` splits it."""
+
+    def __init__(self, folds_files, reader):
+        if not isinstance(reader, Reader):
+            raise TypeError(f"Dataset.load_from_folds: expected a tinymed.recsys.Reader, got {type(reader).__name__}")
+        self.reader = reader
+        self.folds_files = [tuple(pair) for pair in folds_files]
+        for pair in self.folds_files:
+            if len(pair) != 2:
+                raise ValueError(f"Dataset.load_from_folds: each fold is a (train file, test file) pair, got {pair!r}")
+            for file in pair:
+                if not os.path.isfile(os.path.expanduser(file)):
+                    raise ValueError(f"Dataset.load_from_folds: file {str(file)!r} does not exist")
+
+    def read_fold(self, train_file, test_file):
+        """``(trainset, testset)`` of one pair of files."""
+        raw_train = _checked(read_ratings(train_file, self.reader), self.reader.rating_scale)
+        raw_test = _checked(read_ratings(test_file, self.reader), self.reader.rating_scale)
+        return Trainset.from_raw(raw_train, self.reader.rating_scale), [(u, i, r) for (u, i, r, _) in raw_test]
+
+    def __repr__(self):
+        return f"<DatasetUserFolds: {len(self.folds_files)} fold(s), scale {self.reader.rating_scale}>"
+
+
+def read_ratings(file_path, reader):
+    """The raw ratings ``[(user, item, rating, timestamp), ...]`` of a text file, one per line,
+    after ``reader.skip_lines`` lines; blank lines are skipped."""
+    with open(os.path.expanduser(file_path), encoding="utf-8") as f:
+        lines = f.read().splitlines()[reader.skip_lines:]
+    return [reader.parse_line(line) for line in lines if line.strip()]
 
 
 def _row(row, where):
@@ -236,8 +293,9 @@ class Trainset:
 
     Attributes (Surprise's): ``n_users``, ``n_items``, ``n_ratings``, ``rating_scale``,
     ``global_mean``; ``ur[u]`` and ``ir[i]`` are lists of ``(inner id, rating)`` in the order
-    the ratings came. As arrays: ``users``, ``items``, ``ratings`` (one entry per rating, in
-    that order); and as the sparse matrix R twice, ``ratings_by_user`` (a
+    the ratings came (``defaultdict``s, as Surprise's: an id that is not there gives ``[]``).
+    As arrays: ``users``, ``items``, ``ratings`` (one entry per rating, in that order); and as
+    the sparse matrix R twice, ``ratings_by_user`` (a
     :class:`~tinymed.sparse.CSRMatrix` with a row per user) and ``ratings_by_item`` (its
     transpose, a row per item), every row's ratings again in the order they came -- the
     form the fitting kernels use.
@@ -250,10 +308,9 @@ class Trainset:
         self.rating_scale = rating_scale
         self._raw2inner_id_users = dict(raw2inner_id_users)
         self._raw2inner_id_items = dict(raw2inner_id_items)
-        self._inner2raw_id_users = list(self._raw2inner_id_users)
-        self._inner2raw_id_items = list(self._raw2inner_id_items)
-        self.n_users = len(self._inner2raw_id_users)
-        self.n_items = len(self._inner2raw_id_items)
+        self._inner2raw_id_users = self._inner2raw_id_items = None  # built on first use, as in Surprise
+        self.n_users = len(self._raw2inner_id_users)
+        self.n_items = len(self._raw2inner_id_items)
         self.n_ratings = len(self.ratings)
         # Each row keeps its ratings in arrival order, not sorted by column: the order in which
         # Surprise walks ur[u] and ir[i], so sums, neighbour ties and SGD sweeps match it.
@@ -298,13 +355,25 @@ class Trainset:
         if not self.knows_user(iuid):
             raise ValueError(f"Trainset.to_raw_uid: {iuid!r} is not a valid inner user id "
                              f"(expected an integer in [0, {self.n_users}))")
-        return self._inner2raw_id_users[iuid]
+        return self.raw_user_ids()[iuid]
 
     def to_raw_iid(self, iiid):
         if not self.knows_item(iiid):
             raise ValueError(f"Trainset.to_raw_iid: {iiid!r} is not a valid inner item id "
                              f"(expected an integer in [0, {self.n_items}))")
-        return self._inner2raw_id_items[iiid]
+        return self.raw_item_ids()[iiid]
+
+    def raw_user_ids(self):
+        """The raw id of every user, in inner-id order."""
+        if self._inner2raw_id_users is None:
+            self._inner2raw_id_users = list(self._raw2inner_id_users)
+        return self._inner2raw_id_users
+
+    def raw_item_ids(self):
+        """The raw id of every item, in inner-id order."""
+        if self._inner2raw_id_items is None:
+            self._inner2raw_id_items = list(self._raw2inner_id_items)
+        return self._inner2raw_id_items
 
     # ----- iteration -----------------------------------------------------------------------
     def all_users(self):
@@ -351,7 +420,8 @@ class Trainset:
     # ----- test sets -----------------------------------------------------------------------
     def build_testset(self):
         """Every rating of the trainset as ``[(raw user, raw item, rating), ...]``."""
-        return [(self._inner2raw_id_users[u], self._inner2raw_id_items[i], r) for u, i, r in self.all_ratings()]
+        users, items = self.raw_user_ids(), self.raw_item_ids()
+        return [(users[u], items[i], r) for u, i, r in self.all_ratings()]
 
     def build_anti_testset(self, fill=None):
         """Every (user, item) pair *without* a rating, with rating ``fill`` (default: the mean).
@@ -361,8 +431,8 @@ class Trainset:
         fill = self.global_mean if fill is None else float(fill)
         rated = np.zeros((self.n_users, self.n_items), dtype=bool)
         rated[self.users, self.items] = True
-        return [(self._inner2raw_id_users[u], self._inner2raw_id_items[i], fill)
-                for u, i in zip(*np.nonzero(~rated))]
+        users, items = self.raw_user_ids(), self.raw_item_ids()
+        return [(users[u], items[i], fill) for u, i in zip(*np.nonzero(~rated))]
 
     # ----- the user-item matrix R (F13) ------------------------------------------------------
     def rating_matrix(self, fill=np.nan):
@@ -377,9 +447,44 @@ class Trainset:
             return CSRMatrix.from_coo(self.users, self.items, self.ratings, (self.n_users, self.n_items))
         return CSRMatrix.from_coo(self.items, self.users, self.ratings, (self.n_items, self.n_users))
 
+    # ----- what recsys.dump saves ------------------------------------------------------------
+    def state_dict(self):
+        """The trainset as arrays a checkpoint holds (inner ids, ratings, scale, raw ids)."""
+        return {"users": self.users, "items": self.items, "ratings": self.ratings,
+                "rating_scale": tuple(float(v) for v in self.rating_scale),
+                "raw_user_ids": _ids_state(self.raw_user_ids()), "raw_item_ids": _ids_state(self.raw_item_ids())}
+
+    @classmethod
+    def from_state_dict(cls, state):
+        """The trainset :meth:`state_dict` described."""
+        users, items = _ids_from_state(state["raw_user_ids"]), _ids_from_state(state["raw_item_ids"])
+        return cls(state["users"], state["items"], state["ratings"], tuple(state["rating_scale"]),
+                   {raw: k for k, raw in enumerate(users)}, {raw: k for k, raw in enumerate(items)})
+
     def __repr__(self):
         return (f"<Trainset: {self.n_users} users, {self.n_items} items, {self.n_ratings} ratings, "
                 f"scale {self.rating_scale}>")
+
+
+def _ids_state(ids):
+    """Raw ids as a checkpoint holds them: all strings or all integers as an array, else JSON text."""
+    if all(isinstance(x, str) for x in ids):
+        return {"kind": "str", "values": np.array(ids, dtype=str)}
+    if all(isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_)) for x in ids):
+        return {"kind": "int", "values": np.array(ids, dtype=np.int64)}
+    try:
+        return {"kind": "json", "values": json.dumps([x.item() if isinstance(x, np.generic) else x for x in ids])}
+    except TypeError:
+        raise TypeError("Trainset.state_dict: raw ids must be strings or numbers to be saved, got "
+                        f"{sorted({type(x).__name__ for x in ids})}") from None
+
+
+def _ids_from_state(state):
+    if state["kind"] == "str":
+        return [str(x) for x in state["values"]]
+    if state["kind"] == "int":
+        return [int(x) for x in state["values"]]
+    return json.loads(state["values"])
 
 
 def _rows_in_arrival_order(x, y, values, n_x, n_y):
@@ -390,8 +495,9 @@ def _rows_in_arrival_order(x, y, values, n_x, n_y):
 
 
 def _lists_of_rows(R):
-    """``{row: [(column, value), ...]}`` of every row of ``R``, entries in their stored order."""
-    lists = {x: [] for x in range(R.shape[0])}
+    """``{row: [(column, value), ...]}`` of every row of ``R``, entries in their stored order
+    (a ``defaultdict``: a row that is not there gives ``[]``, as Surprise's ``ur`` and ``ir``)."""
+    lists = defaultdict(list, {x: [] for x in range(R.shape[0])})
     for x, y, v in zip(R.row_of_entries().tolist(), R.indices.tolist(), R.data.tolist()):
         lists[x].append((y, v))
     return lists

@@ -11,11 +11,16 @@ count. User-based, with :math:`N^k_i(u)` those neighbours:
   :math:`\hat r_{ui} = \mu_u + \frac{\sum_{v} \mathrm{sim}(u,v)\,(r_{vi} - \mu_v)}{\sum_v \mathrm{sim}(u,v)}`
 * :class:`KNNBaseline`:
   :math:`\hat r_{ui} = b_{ui} + \frac{\sum_{v} \mathrm{sim}(u,v)\,(r_{vi} - b_{vi})}{\sum_v \mathrm{sim}(u,v)}`
+* :class:`KNNWithZScore`:
+  :math:`\hat r_{ui} = \mu_u + \sigma_u \frac{\sum_{v} \mathrm{sim}(u,v)\,(r_{vi} - \mu_v)/\sigma_v}{\sum_v
+  \mathrm{sim}(u,v)}`, with :math:`\sigma_v` the standard deviation of *v*'s ratings (the
+  standard deviation of all ratings for a *v* whose ratings are all equal)
 
 Defaults are Surprise's: ``k=40``, ``min_k=1``, similarity ``msd``. With fewer than
 ``min_k`` usable neighbours KNNBasic cannot predict (it falls back to the global mean),
-while the other two keep their mean or baseline. Neighbours with equal similarity are taken
-in the order their ratings came, as Surprise does.
+while the others keep their mean or baseline. Neighbours with equal similarity are taken
+in the order their ratings came, and the sums are added in the neighbours' order, as
+Surprise adds them (so the estimates are Surprise's to the last bit).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import numpy as np
 
 from .algo_base import AlgoBase, cold_start_reason, known
 from .baseline_only import baseline_estimate
+from .checks import count
 from .predictions import PredictionImpossible
 from .similarities import validate_sim_options
 
@@ -36,20 +42,24 @@ def unknown_pair(trainset, u, i):
         raise PredictionImpossible(cold_start_reason(user_known, item_known, "the global mean"))
 
 
+def sum_in_order(values):
+    """``values[0] + values[1] + ...`` added left to right (``np.sum`` adds pairwise, in another order)."""
+    return float(np.cumsum(values)[-1]) if len(values) else 0.0
+
+
 class SymmetricAlgo(AlgoBase):
     """A predictor that works on users or, with ``user_based=False``, on items.
 
     ``x`` is the side whose neighbours are used, ``y`` the other: user-based, x = users.
     """
 
+    FITTED = ("user_based", "n_x", "sim")
+
     def __init__(self, k=40, min_k=1, sim_options=None, bsl_options=None, verbose=True):
         super().__init__(sim_options=sim_options, bsl_options=bsl_options, verbose=verbose)
         validate_sim_options(self.sim_options)
-        if not (isinstance(k, (int, np.integer)) and k >= 1):
-            raise ValueError(f"{type(self).__name__}: k must be an integer >= 1, got {k!r}")
-        if not (isinstance(min_k, (int, np.integer)) and min_k >= 0):
-            raise ValueError(f"{type(self).__name__}: min_k must be an integer >= 0, got {min_k!r}")
-        self.k, self.min_k = int(k), int(min_k)
+        self.k = count(type(self).__name__, "k", k, minimum=1)
+        self.min_k = count(type(self).__name__, "min_k", min_k)
 
     def fit(self, trainset):
         super().fit(trainset)
@@ -93,11 +103,13 @@ class KNNBasic(SymmetricAlgo):
         _, sims, rs = self.neighbours(x, y)
         if len(sims) < self.min_k or len(sims) == 0:
             raise PredictionImpossible("Not enough neighbors.")
-        return float(np.sum(sims * rs) / np.sum(sims)), {"actual_k": len(sims)}
+        return sum_in_order(sims * rs) / sum_in_order(sims), {"actual_k": len(sims)}
 
 
 class KNNWithMeans(SymmetricAlgo):
     """The x's mean plus the similarity-weighted average of the neighbours' deviations from theirs."""
+
+    FITTED = ("means",)
 
     def fit(self, trainset):
         super().fit(trainset)
@@ -110,7 +122,35 @@ class KNNWithMeans(SymmetricAlgo):
         nbs, sims, rs = self.neighbours(x, y)
         est = self.means[x]
         if len(sims) >= self.min_k and len(sims) > 0:
-            est += np.sum(sims * (rs - self.means[nbs])) / np.sum(sims)
+            est += sum_in_order(sims * (rs - self.means[nbs])) / sum_in_order(sims)
+        return float(est), {"actual_k": len(sims)}
+
+
+class KNNWithZScore(SymmetricAlgo):
+    r"""The x's mean plus its standard deviation times the similarity-weighted average of the
+    neighbours' z-scores, :math:`(r - \mu_v) / \sigma_v` (Surprise's ``KNNWithZScore``)."""
+
+    FITTED = ("means", "sigmas", "overall_sigma")
+
+    def fit(self, trainset):
+        super().fit(trainset)
+        rows = trainset.ratings_by_user if self.user_based else trainset.ratings_by_item
+        self.overall_sigma = float(np.std(trainset.ratings_by_user.data))
+        self.means, self.sigmas = np.zeros(self.n_x), np.zeros(self.n_x)
+        for x in range(self.n_x):
+            _, ratings = rows.row(x)
+            self.means[x], sigma = np.mean(ratings), np.std(ratings)
+            self.sigmas[x] = self.overall_sigma if sigma == 0.0 else sigma
+        return self
+
+    def estimate(self, u, i):
+        unknown_pair(self.trainset, u, i)
+        x, y = self.switch(u, i)
+        nbs, sims, rs = self.neighbours(x, y)
+        est = self.means[x]
+        if len(sims) >= self.min_k and len(sims) > 0:
+            z_scores = sims * (rs - self.means[nbs]) / self.sigmas[nbs]
+            est += sum_in_order(z_scores) / sum_in_order(sims) * self.sigmas[x]
         return float(est), {"actual_k": len(sims)}
 
 
@@ -121,6 +161,8 @@ class KNNBaseline(SymmetricAlgo):
     default similarity is still ``msd``. For an unknown user or item it predicts the part
     of the baseline it knows, and ``details`` says so.
     """
+
+    FITTED = ("bx", "by")
 
     def fit(self, trainset):
         super().fit(trainset)
@@ -136,5 +178,5 @@ class KNNBaseline(SymmetricAlgo):
         nbs, sims, rs = self.neighbours(x, y)
         if len(sims) >= self.min_k and len(sims) > 0:
             neighbour_baselines = self.trainset.global_mean + self.bx[nbs] + self.by[y]
-            est += np.sum(sims * (rs - neighbour_baselines)) / np.sum(sims)
+            est += sum_in_order(sims * (rs - neighbour_baselines)) / sum_in_order(sims)
         return float(est), {"actual_k": len(sims)}

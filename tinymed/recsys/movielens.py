@@ -48,9 +48,14 @@ def _recbole_copy():
     return None
 
 
+def get_dataset_dir():
+    """Surprise's download folder, as Surprise names it: ``$SURPRISE_DATA_FOLDER``, or else
+    ``~/.surprise_data/``. tinymed only looks there; it never creates it or downloads into it."""
+    return os.environ.get("SURPRISE_DATA_FOLDER", os.path.expanduser("~") + "/.surprise_data/")
+
+
 def _surprise_copy():
-    folder = Path(os.environ.get("SURPRISE_DATA_FOLDER") or Path.home() / ".surprise_data")
-    return folder / "ml-100k" / "ml-100k" / "u.data"
+    return Path(get_dataset_dir()) / "ml-100k" / "ml-100k" / "u.data"
 
 
 def find_movielens_100k(path=None):

@@ -21,3 +21,11 @@ def get_rng(random_state, where="random_state"):
         return random_state
     raise ValueError(f"{where}: expected None, an int, or a numpy RandomState/Generator, "
                      f"got {type(random_state).__name__}")
+
+
+def randint(rng, high, size=None):
+    """Integers drawn uniformly from ``[0, high)``: ``randint`` of a RandomState (Surprise's
+    draws), ``integers`` of a Generator."""
+    if isinstance(rng, np.random.Generator):
+        return rng.integers(0, high, size=size)
+    return rng.randint(0, high, size=size)

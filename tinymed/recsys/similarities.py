@@ -25,6 +25,11 @@ For two users :math:`u, v` let :math:`I_{uv}` be the items both rated and :math:
 As in Surprise: pairs with fewer than ``min_support`` common ratings get 0, the diagonal
 is 1, and a zero denominator gives 0. Every matrix is symmetric.
 
+Surprise's module functions take the ratings grouped by the *other* side, ``yr = {y: [(x,
+rating), ...]}``: :func:`cosine`, :func:`msd`, :func:`pearson` ``(n_x, yr, min_support)`` and
+:func:`pearson_baseline` ``(n_x, yr, min_support, global_mean, x_biases, y_biases, shrinkage)``;
+the predictors call :func:`similarity_matrix` on a trainset instead. Both end in the same kernel.
+
 :func:`pairwise_similarity` computes them with the kernel ``row_similarities`` of the active
 backend: dense NumPy matrix products in :mod:`tinymed.kernels.reference.recsys` (read this
 one), or, in :mod:`tinymed.kernels.numba.recsys`, for each row a walk over its columns that
@@ -43,6 +48,11 @@ SIMILARITIES = ("cosine", "msd", "pearson", "pearson_baseline", "article_euclide
 _SIM_KEYS = {"name", "user_based", "min_support", "shrinkage"}
 
 
+class UnknownSimilarity(ValueError, NameError):
+    """A similarity name tinymed does not have. tinymed refuses it when the predictor is built;
+    Surprise raises ``NameError`` at ``fit``, so this is both, and either ``except`` catches it."""
+
+
 def validate_sim_options(sim_options):
     """``(name, user_based, min_support, shrinkage)`` from a Surprise ``sim_options`` dict."""
     unknown = set(sim_options) - _SIM_KEYS
@@ -50,7 +60,7 @@ def validate_sim_options(sim_options):
         raise ValueError(f"sim_options: unknown key(s) {sorted(unknown)}; expected some of {sorted(_SIM_KEYS)}")
     name = str(sim_options.get("name", "msd")).lower()
     if name not in SIMILARITIES:
-        raise ValueError(f"sim_options: unknown similarity {name!r}; expected one of {', '.join(SIMILARITIES)}")
+        raise UnknownSimilarity(f"sim_options: unknown similarity {name!r}; expected one of {', '.join(SIMILARITIES)}")
     min_support = sim_options.get("min_support", 1)
     shrinkage = sim_options.get("shrinkage", 100)
     if not (isinstance(min_support, (int, np.integer)) and min_support >= 0):
@@ -80,7 +90,8 @@ def rows_for_similarity(trainset, user_based=True, baselines=None):
 def similarity_matrix(trainset, name="msd", user_based=True, min_support=1, shrinkage=100, baselines=None):
     """The ``(n, n)`` similarity matrix of the trainset's users (or items) under ``name``."""
     if name not in SIMILARITIES:
-        raise ValueError(f"similarity_matrix: unknown similarity {name!r}; expected one of {', '.join(SIMILARITIES)}")
+        raise UnknownSimilarity(f"similarity_matrix: unknown similarity {name!r}; expected one of "
+                                f"{', '.join(SIMILARITIES)}")
     if name == "pearson_baseline" and baselines is None:
         raise ValueError("similarity_matrix: 'pearson_baseline' needs baselines=(bu, bi)")
     rows = rows_for_similarity(trainset, user_based, baselines if name == "pearson_baseline" else None)
@@ -91,8 +102,54 @@ def pairwise_similarity(name, indptr, indices, values, n_y, min_support=1, shrin
     """All pairwise similarities ``(n_x, n_x)`` of the CSR rows ``(indptr, indices, values)`` with
     ``n_y`` columns, by the kernel ``row_similarities`` of the active backend (formulas above)."""
     if name not in SIMILARITIES:
-        raise ValueError(f"pairwise_similarity: unknown similarity {name!r}; expected one of {', '.join(SIMILARITIES)}")
+        raise UnknownSimilarity(f"pairwise_similarity: unknown similarity {name!r}; expected one of "
+                                f"{', '.join(SIMILARITIES)}")
     return backend.kernel("row_similarities")(name, indptr, indices, values, n_y, min_support, shrinkage)
+
+
+def _rows_of_yr(n_x, yr, where):
+    """``(rows, columns, ratings, y of each column)`` of Surprise's ``yr``: column *c* is the
+    *c*-th key of ``yr``, so every pair's sums are added in ``yr``'s order, as Surprise adds them."""
+    if not (isinstance(n_x, (int, np.integer)) and n_x >= 0):
+        raise ValueError(f"similarities.{where}: n_x must be an integer >= 0, got {n_x!r}")
+    ys = list(yr)
+    triples = [(x, c, r) for c, y in enumerate(ys) for x, r in yr[y]]
+    rows, cols, ratings = (np.array(v, dtype=dtype) for v, dtype in
+                           zip(zip(*triples) if triples else ((), (), ()), (np.int64, np.int64, np.float64)))
+    if len(rows) and (rows.min() < 0 or rows.max() >= n_x):
+        raise ValueError(f"similarities.{where}: an x id lies outside [0, n_x = {n_x})")
+    return rows, cols, ratings, ys
+
+
+def _yr_similarity(name, n_x, yr, min_support, where, shrinkage=100, residual=None):
+    rows, cols, ratings, ys = _rows_of_yr(n_x, yr, where)
+    values = ratings if residual is None else residual(rows, np.asarray(ys, dtype=np.int64)[cols], ratings)
+    R = CSRMatrix.from_coo(rows, cols, values, (n_x, len(ys)), sum_duplicates=False)
+    return pairwise_similarity(name, R.indptr, R.indices, R.data, len(ys), int(min_support), float(shrinkage))
+
+
+def cosine(n_x, yr, min_support):
+    """Surprise's ``similarities.cosine``: the ``(n_x, n_x)`` cosine similarities of the x's, from
+    ``yr = {y: [(x, rating), ...]}`` (formula in the module docstring)."""
+    return _yr_similarity("cosine", n_x, yr, min_support, "cosine")
+
+
+def msd(n_x, yr, min_support):
+    """Surprise's ``similarities.msd``: mean-squared-difference similarities ``1 / (msd + 1)``."""
+    return _yr_similarity("msd", n_x, yr, min_support, "msd")
+
+
+def pearson(n_x, yr, min_support):
+    """Surprise's ``similarities.pearson``: Pearson correlations over the common ratings."""
+    return _yr_similarity("pearson", n_x, yr, min_support, "pearson")
+
+
+def pearson_baseline(n_x, yr, min_support, global_mean, x_biases, y_biases, shrinkage=100):
+    """Surprise's ``similarities.pearson_baseline``: the shrunk correlation of the baseline residuals
+    ``r - (global_mean + y_biases[y] + x_biases[x])``."""
+    x_biases, y_biases = np.asarray(x_biases, dtype=np.float64), np.asarray(y_biases, dtype=np.float64)
+    return _yr_similarity("pearson_baseline", n_x, yr, min_support, "pearson_baseline", shrinkage,
+                          residual=lambda x, y, r: r - ((global_mean + y_biases[y]) + x_biases[x]))
 
 
 def feature_similarity(features, name="cosine"):
