@@ -7,9 +7,10 @@ dense one. An undirected edge counts in both directions; parallel edges add up.
 
 **PageRank.** Row-normalise :math:`A` to the transition matrix :math:`P` of a random
 walker, :math:`P_{ij} = A_{ij} / \sum_k A_{ik}`. With probability :math:`\alpha` the walker
-follows an edge; otherwise (and always from a *dangling* node without out-edges, which
-sends it to the ``dangling`` distribution, by default :math:`p`) it jumps to a node drawn
-from the *personalization* vector :math:`p` (uniform by default):
+follows an edge; otherwise (and always from a *dangling* node, whose out-edges weigh 0 in
+all -- none at all, or only edges of weight 0 -- which sends it to the ``dangling``
+distribution, by default :math:`p`) it jumps to a node drawn from the *personalization*
+vector :math:`p` (uniform by default):
 
 .. math::
     x^{(t+1)} = \alpha \left(x^{(t)} P + \Big(\sum_{j\ \mathrm{dangling}} x^{(t)}_j\Big) d\right) + (1 - \alpha)\, p
@@ -17,6 +18,12 @@ from the *personalization* vector :math:`p` (uniform by default):
 starting from ``nstart`` (uniform by default), until :math:`\|x^{(t+1)} - x^{(t)}\|_1 < N\cdot\mathrm{tol}`.
 A personalization vector concentrated on one disease gives *personalised PageRank*:
 how reachable every drug and gene is from that disease.
+
+The same walk as one matrix is the *Google matrix* (:func:`google_matrix`, dense: a teaching
+object for small graphs), :math:`G = \alpha \hat P + (1 - \alpha)\, \mathbf 1 p^\top`, where
+:math:`\hat P` is :math:`P` with every dangling row replaced by :math:`d^\top`. It is
+row-stochastic, and PageRank is its dominant left eigenvector, :math:`x^\top G = x^\top`,
+scaled to sum to 1: the iteration above is the power method on :math:`G^\top`, never forming it.
 
 **HITS.** A good *hub* points to good *authorities*, and a good authority is pointed to
 by good hubs: :math:`a = A^\top h`, :math:`h = A a`, each rescaled so its largest entry is
@@ -36,9 +43,19 @@ authorities only when :math:`\sigma_1` is simple.
 
 Unlike networkx, a key of ``personalization``, ``nstart`` or ``dangling`` that is not a
 node of the graph is an error rather than silently ignored, and so are negative weights.
+
+Errors a networkx user's ``except`` clauses expect: a power iteration that does not converge
+raises :class:`PowerIterationFailedConvergence`, which, where networkx is installed, is also
+``networkx.PowerIterationFailedConvergence`` (networkx is imported then, and only then); a
+personalization, ``nstart`` or ``dangling`` vector summing to 0 raises :class:`ZeroSumError`,
+a ``ValueError`` that is also the ``ZeroDivisionError`` networkx raises.
 """
 
 from __future__ import annotations
+
+import functools
+import importlib
+import importlib.util
 
 import numpy as np
 
@@ -52,6 +69,25 @@ class PowerIterationFailedConvergence(RuntimeError):
     def __init__(self, num_iterations, message):
         self.num_iterations = num_iterations
         super().__init__(message)
+
+
+class ZeroSumError(ValueError, ZeroDivisionError):
+    """A distribution given as a dict (personalization, nstart, dangling) sums to 0."""
+
+
+@functools.cache
+def _also_networkx(networkx_class):
+    """tinymed's error, made a subclass of networkx's too."""
+    return type("PowerIterationFailedConvergence", (PowerIterationFailedConvergence, networkx_class),
+                {"__module__": __name__, "__doc__": PowerIterationFailedConvergence.__doc__})
+
+
+def failed_convergence(num_iterations, message):
+    """The :class:`PowerIterationFailedConvergence` to raise: also networkx's where networkx is installed."""
+    if importlib.util.find_spec("networkx") is None:
+        return PowerIterationFailedConvergence(num_iterations, message)
+    networkx = importlib.import_module("networkx")
+    return _also_networkx(networkx.PowerIterationFailedConvergence)(num_iterations, message)
 
 
 def graph_adjacency(G, weight="weight"):
@@ -97,8 +133,56 @@ def _distribution(values, nodelist, where, name):
     if (vec < 0).any() or not np.isfinite(vec).all():
         raise ValueError(f"{where}: {name} values must be finite and >= 0")
     if vec.sum() == 0:
-        raise ValueError(f"{where}: {name} must give some node a positive value (its sum is 0)")
+        raise ZeroSumError(f"{where}: {name} must give some node a positive value (its sum is 0)")
     return vec / vec.sum()
+
+
+def _walk(A):
+    """``(P, dangling)``: the row-stochastic transition matrix of ``A`` and the mask of the
+    dangling rows, whose out-weight is 0 (no out-edges, or only edges of weight 0), left empty in ``P``."""
+    out_weight = A.row_sums()
+    dangling = out_weight == 0
+    row_weight = out_weight[A.row_of_entries()]
+    return CSRMatrix(A.indptr, A.indices, np.divide(A.data, row_weight, out=np.zeros_like(A.data),
+                                                    where=row_weight > 0), A.shape), dangling
+
+
+def _restart_vectors(where, nodelist, personalization, dangling):
+    """``(p, d)``: the restart distribution and the dangling nodes' distribution (``p`` by default)."""
+    N = len(nodelist)
+    p = np.full(N, 1.0 / N) if personalization is None else _distribution(personalization, nodelist, where,
+                                                                          "personalization")
+    d = p if dangling is None else _distribution(dangling, nodelist, where, "dangling")
+    return p, d
+
+
+def google_matrix(G, alpha=0.85, personalization=None, nodelist=None, weight="weight", dangling=None):
+    r"""The Google matrix of ``G`` as a dense ``(N, N)`` NumPy array (networkx's ``google_matrix``).
+
+    :math:`M = \alpha \hat P + (1 - \alpha)\, \mathbf 1 p^\top` (module docstring): row *i* is
+    where the random walker goes from node ``nodelist[i]``. ``nodelist`` orders the rows and
+    columns (default: the graph's order); a subset of the nodes gives the matrix of the
+    subgraph they induce, as networkx does. PageRank is the left eigenvector of eigenvalue 1.
+    """
+    if not (0 <= alpha <= 1):
+        raise ValueError(f"google_matrix: alpha must be in [0, 1], got {alpha!r}")
+    nodes, A = graph_adjacency(G, weight)
+    if nodelist is not None:
+        index = {n: k for k, n in enumerate(nodes)}
+        nodelist = list(nodelist)
+        if len(set(nodelist)) != len(nodelist) or any(n not in index for n in nodelist):
+            raise ValueError("google_matrix: nodelist must list distinct nodes of the graph")
+        keep = np.array([index[n] for n in nodelist], dtype=np.int64)
+        dense = A.toarray()[np.ix_(keep, keep)]
+        nodes, A = nodelist, CSRMatrix.from_coo(*np.nonzero(dense), dense[np.nonzero(dense)], dense.shape)
+    N = len(nodes)
+    if N == 0:
+        return np.zeros((0, 0))
+    P, dangling_rows = _walk(A)
+    p, d = _restart_vectors("google_matrix", nodes, personalization, dangling)
+    walk = P.toarray()
+    walk[dangling_rows] = d
+    return alpha * walk + (1 - alpha) * p[None, :]
 
 
 def pagerank(G, alpha=0.85, personalization=None, max_iter=100, tol=1e-06, nstart=None, weight="weight",
@@ -114,15 +198,9 @@ def pagerank(G, alpha=0.85, personalization=None, max_iter=100, tol=1e-06, nstar
     N = len(nodelist)
     if N == 0:
         return {}
-    out_weight = A.row_sums()
-    rows = A.row_of_entries()
-    P = CSRMatrix(A.indptr, A.indices, A.data / out_weight[rows], A.shape)  # row-stochastic
-    dangling_nodes = out_weight == 0
-
+    P, dangling_nodes = _walk(A)
     x = np.full(N, 1.0 / N) if nstart is None else _distribution(nstart, nodelist, "pagerank", "nstart")
-    p = np.full(N, 1.0 / N) if personalization is None else _distribution(personalization, nodelist, "pagerank",
-                                                                          "personalization")
-    d = p if dangling is None else _distribution(dangling, nodelist, "pagerank", "dangling")
+    p, d = _restart_vectors("pagerank", nodelist, personalization, dangling)
     err = np.inf
     for _ in range(max_iter):
         x_last = x
@@ -130,20 +208,21 @@ def pagerank(G, alpha=0.85, personalization=None, max_iter=100, tol=1e-06, nstar
         err = np.abs(x - x_last).sum()
         if err < N * tol:
             return dict(zip(nodelist, map(float, x)))
-    raise PowerIterationFailedConvergence(
+    raise failed_convergence(
         max_iter, f"pagerank: power iteration failed to converge within {max_iter} iterations "
                   f"(last L1 change {err:.3g}, needed < N*tol = {N * tol:.3g})")
 
 
-def hits(G, max_iter=100, tol=1e-08, nstart=None, normalized=True):
+def hits(G, max_iter=100, tol=1e-08, nstart=None, normalized=True, weight="weight"):
     """HITS hubs and authorities: ``(hubs, authorities)``, two dicts node -> score.
 
-    Arguments as networkx's ``hits``; edge weights are the ``weight`` attribute (default 1).
-    Raises :class:`PowerIterationFailedConvergence` after ``max_iter`` iterations without
-    convergence, and ``ValueError`` for a graph without (positively weighted) edges, where
-    hubs and authorities are undefined.
+    Arguments as networkx's ``hits``, and ``weight``: the edge attribute to use as a weight
+    (an edge without it weighs 1; None: every edge weighs 1), as networkx's adjacency matrix
+    reads it. Raises :class:`PowerIterationFailedConvergence` after ``max_iter`` iterations
+    without convergence, and ``ValueError`` for a graph without (positively weighted) edges,
+    where hubs and authorities are undefined.
     """
-    nodelist, A = graph_adjacency(G, "weight")
+    nodelist, A = graph_adjacency(G, weight)
     N = len(nodelist)
     if N == 0:
         return {}, {}
@@ -164,7 +243,7 @@ def hits(G, max_iter=100, tol=1e-08, nstart=None, normalized=True):
         if err < tol:
             break
     else:
-        raise PowerIterationFailedConvergence(
+        raise failed_convergence(
             max_iter, f"hits: power iteration failed to converge within {max_iter} iterations "
                       f"(last L1 change of the hubs {err:.3g}, needed < tol = {tol:.3g})")
     if normalized:
