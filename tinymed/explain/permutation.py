@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import random as tm_random
+from ..random import generator
 
 
 class Bunch(dict):
@@ -74,7 +74,7 @@ def _scorer(estimator, scoring):
 
 def _generator(random_state) -> np.random.Generator:
     if random_state is None:
-        return tm_random.generator()
+        return generator()
     if isinstance(random_state, np.random.Generator):
         return random_state
     if isinstance(random_state, (int, np.integer)) and not isinstance(random_state, bool):
