@@ -13,7 +13,9 @@ decay.
         loss_fn(model(x), y).backward()
         opt.step()
 
-``opt.lr`` may be changed at any time; the schedules do exactly that.  ``opt.state_dict()`` is
+``opt.lr`` may be changed at any time; the schedules do exactly that.  Parameters may be given in
+groups with their own hyperparameters, as in PyTorch (``opt.param_groups``; e.g. weight decay on
+the weight matrices only).  ``opt.state_dict()`` is
 a flat ``{str: NumPy array or number}`` dict, so it can be written with ``numpy.savez``;
 ``load_state_dict`` restores it so that training continues bit for bit as if never interrupted.
 
@@ -23,7 +25,8 @@ The files follow PyTorch's seams:
 * ``sgd.py``: :class:`GD`, :class:`SGD` (heavy-ball and Nesterov momentum);
 * ``adaptive.py``: :class:`AdaGrad` (alias ``Adagrad``), :class:`RMSprop`, :class:`Adam`, :class:`AdamW`;
 * ``lr_scheduler.py``: :class:`InverseSqrtLR` (F11), :class:`StepLR`, :class:`ExponentialLR`,
-  :class:`CosineAnnealingLR`;
+  :class:`CosineAnnealingLR`, :class:`LambdaLR`, and Hugging Face's linear warm-up + cosine decay
+  :func:`get_cosine_schedule_with_warmup`;
 * ``clip.py``: :func:`clip_grad_norm_`, :func:`clip_grad_value_`.
 
 Keras-style optimizers (learning rate first, Keras's names and defaults, ``clipnorm``, built
@@ -33,14 +36,23 @@ without parameters and bound by ``compile``) are these classes seen through
 
 from .adaptive import AdaGrad, Adagrad, Adam, AdamW, RMSprop
 from .clip import clip_grad_norm_, clip_grad_value_
-from .lr_scheduler import CosineAnnealingLR, ExponentialLR, InverseSqrtLR, LRScheduler, StepLR
+from .lr_scheduler import (
+    CosineAnnealingLR,
+    ExponentialLR,
+    InverseSqrtLR,
+    LambdaLR,
+    LRScheduler,
+    StepLR,
+    get_cosine_schedule_with_warmup,
+)
 from .optimizer import Optimizer
 from .sgd import GD, SGD
 
 __all__ = [
     "Optimizer", "GD", "SGD", "AdaGrad", "Adagrad", "RMSprop", "Adam", "AdamW",
     "clip_grad_norm_", "clip_grad_value_",
-    "LRScheduler", "InverseSqrtLR", "StepLR", "ExponentialLR", "CosineAnnealingLR",
+    "LRScheduler", "InverseSqrtLR", "StepLR", "ExponentialLR", "CosineAnnealingLR", "LambdaLR",
+    "get_cosine_schedule_with_warmup",
 ]
 
 _MOVED = ("get",)  # to tinymed.keras.optimizers
