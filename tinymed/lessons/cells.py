@@ -16,7 +16,9 @@ runs with ``python lessons/NN_name.py`` and opens as a notebook in Jupyter or VS
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -125,6 +127,12 @@ class Lesson:
     def code_cells(self) -> list:
         return [c for c in self.cells if c.kind == "code"]
 
+    @property
+    def installed(self) -> bool:
+        """True for the copy installed inside the package (``tinymed/_lessons``), which a student
+        should not edit: :func:`copy_lesson` makes an editable copy."""
+        return self.path.parent == _installed_dir()
+
 
 def _header(cells, path):
     expected = "a first cell '# %% [markdown]' whose first line is '# Lesson NN — Title'"
@@ -141,15 +149,45 @@ def _header(cells, path):
 
 
 # ----- finding lessons ------------------------------------------------------------------
+def _installed_dir() -> Path:
+    return Path(__file__).resolve().parents[1] / "_lessons"  # tinymed/_lessons
+
+
+def _checkout_lessons(start: Path):
+    """The ``lessons/`` folder of the tinymed checkout that contains ``start``, or None."""
+    for folder in (start, *start.parents):
+        project, lessons = folder / "pyproject.toml", folder / "lessons"
+        if not project.is_file():
+            continue
+        try:
+            text = project.read_text(encoding="utf-8")
+        except OSError:
+            return None
+        named = re.search(r'^name\s*=\s*"tinymed"', text, re.MULTILINE)
+        return lessons if named and lessons.is_dir() else None
+    return None
+
+
 def lessons_dir() -> Path:
-    """Where the lessons are: the repository's ``lessons/`` when running from a checkout
-    (so edits take effect at once), else the copy installed inside the package
-    (``tinymed/_lessons``, mapped from ``lessons/`` in ``pyproject.toml``)."""
-    package = Path(__file__).resolve().parents[1]  # tinymed/
-    checkout = package.parent
-    if (checkout / "pyproject.toml").is_file() and (checkout / "lessons").is_dir():
-        return checkout / "lessons"
-    return package / "_lessons"
+    """Where ``tinymed lesson N`` finds lesson N, in this order:
+
+    1. the ``lessons/`` folder of the tinymed checkout you are working in (the current folder or
+       one above it), so that a student who edits ``lessons/02_convolution.py`` in a clone runs
+       the edit, even where ``pip install .`` put another copy inside the package;
+    2. the checkout tinymed itself is imported from (an editable install);
+    3. the copy installed inside the package (``tinymed/_lessons``, mapped from ``lessons/`` in
+       ``pyproject.toml``) -- to edit one of those, copy it out with :func:`copy_lesson`.
+    """
+    try:
+        here = Path.cwd()
+    except OSError:  # the current folder was deleted
+        here = None
+    package = Path(__file__).resolve().parents[1]
+    for start in (here, package.parent):
+        found = _checkout_lessons(start) if start is not None else None
+        if found is not None:
+            return found
+    return _installed_dir()
 
 
 def find_lessons(directory=None) -> list[Lesson]:
@@ -167,20 +205,45 @@ def find_lessons(directory=None) -> list[Lesson]:
     return found
 
 
+def is_explicit_path(key: str) -> bool:
+    """Whether ``key`` names a file by its path (``./02_convolution.py``, ``my/02_x.py``) rather
+    than a lesson by its number or name: only a path runs a file that is not one of the lessons."""
+    return any(sep and sep in key for sep in (os.sep, os.altsep, "/"))
+
+
 def find_lesson(key, directory=None) -> Lesson:
-    """A lesson by number (``2`` or ``"02"``), by file name (``"02_convolution"``) or by path."""
+    """A lesson by number (``2`` or ``"02"``) or by name (``"02_convolution"`` or
+    ``"02_convolution.py"``), looked up among the lessons of ``directory`` (default
+    :func:`lessons_dir`) only; or a lesson file by an explicit path (``./02_convolution.py``).
+    A bare name is never looked up in the current folder."""
     key = str(key)
-    if not key.isdigit() and Path(key).is_file():
+    if is_explicit_path(key):
         return Lesson.from_file(key)
     available = find_lessons(directory)
     for lesson in available:
         if (key.isdigit() and int(key) == lesson.number) or key in (lesson.path.stem, lesson.path.name):
             return lesson
     numbers = ", ".join(f"{lesson.number:02d}" for lesson in available) or "none"
+    hint = f"; to run the file {key} in this folder, give its path: ./{key}" if Path(key).is_file() else ""
     raise LessonError(
         f"no lesson {key!r}: expected a lesson number, a lesson name or a path to a lesson file; "
-        f"available lessons: {numbers} ('tinymed lessons' lists them)"
+        f"available lessons: {numbers} ('tinymed lessons' lists them){hint}"
     )
+
+
+def copy_lesson(lesson: Lesson, directory) -> Path:
+    """Copy ``lesson``'s file into ``directory`` (created) for a student to edit; return the new
+    path.  An existing file of that name is never overwritten."""
+    directory = Path(directory)
+    target = directory / lesson.path.name
+    if target.exists():
+        raise LessonError(f"{target} already exists; not overwritten (remove it, or copy to another folder)")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(lesson.path, target)
+    except OSError as exc:
+        raise LessonError(f"cannot copy lesson {lesson.number:02d} to {directory}: {exc.strerror or exc}") from None
+    return target
 
 
 def format_listing(lessons) -> str:

@@ -1,10 +1,14 @@
 r"""The runner behind ``tinymed lesson N``: a lesson's code cells run as a notebook runs them.
 
 The runner reads a lesson into :class:`Cell`\ s and runs the code cells one after another in
-one namespace, as a notebook does.  Stepping (``--step``) shows each code cell together with the
-explanation in front of it -- the markdown rendered for a terminal, then the code, then what it
-printed and the value of its last expression -- and waits: Enter goes on, ``r`` runs the cell
-again (re-reading the file, so an edit made meanwhile takes effect), ``q`` stops.
+one namespace, as a notebook does, and says which file it runs (an edit to that file is what a
+rerun picks up).  Straight through, it prints the lesson's section headings, what each cell
+prints, and the value of a cell's last expression -- summarised when it is longer than a screen,
+and left out when it is a matplotlib object (the figure is saved instead).  Stepping
+(``--step``) shows each code cell together with the explanation in front of it -- the markdown
+rendered for a terminal, then the code, then its output -- and waits: Enter goes on, ``r`` runs
+the cell again (re-reading the file, so an edit made meanwhile takes effect), ``q`` stops.  Keys
+pressed while a cell runs are discarded, so an impatient Enter never skips the next explanation.
 """
 
 from __future__ import annotations
@@ -12,12 +16,14 @@ from __future__ import annotations
 import ast
 import builtins
 import os
+import re
 import sys
 import traceback
 from pathlib import Path
 
 from .cells import Cell, Lesson, parse_cells
-from .render import _DIM, _RESET, render_markdown
+from .display import format_value
+from .render import _DIM, _RESET, display_width, render_markdown, terminal_width
 from .settings import out_dir
 
 
@@ -71,8 +77,9 @@ def execute_cell(cell: Cell, namespace: dict, filename: str):
 class _Screen:
     """What the runner prints, to ``stream`` (read at print time, so captured output works)."""
 
-    def __init__(self, stream=None):
+    def __init__(self, stream=None, width=None):
         self._stream = stream
+        self.width = width or terminal_width()
 
     @property
     def stream(self):
@@ -86,20 +93,42 @@ class _Screen:
         print(text, file=self.stream, flush=True)
 
     def rule(self, label: str) -> None:
-        line = f"── {label} " + "─" * max(4, 76 - len(label))
+        line = f"── {label} " + "─" * max(4, self.width - 4 - display_width(label))
         self.print(f"{_DIM}{line}{_RESET}" if self.color else line)
 
     def code(self, cell: Cell) -> None:
         for offset, text in enumerate(cell.source.splitlines()):
             self.print(f"{cell.line + offset:4d} │ {text}")
 
+    def markdown(self, text: str) -> None:
+        self.print()
+        self.print(render_markdown(text, self.color, self.width))
+
 
 def _figures(folder: Path) -> dict:
     return {p: p.stat().st_mtime_ns for p in folder.glob("*") if p.is_file()} if folder.is_dir() else {}
 
 
+def discard_typeahead(stream=None) -> None:
+    """Forget the keys typed into terminal ``stream`` (default stdin) but not yet read: an Enter
+    pressed while a long cell ran must not answer the prompt that follows it."""
+    stream = stream or sys.stdin
+    if not getattr(stream, "isatty", lambda: False)():
+        return
+    try:
+        import termios
+    except ImportError:  # Windows: no terminal line discipline to flush
+        return
+    try:
+        termios.tcflush(stream.fileno(), termios.TCIFLUSH)
+    except (termios.error, OSError, ValueError):
+        pass
+
+
 def _ask(read, screen: _Screen, prompt: str, choices: dict) -> str:
     """Read until one of ``choices`` (typed answer -> action) is given; end of input quits."""
+    if read is input:
+        discard_typeahead()
     while True:
         try:
             answer = read(prompt).strip().lower()
@@ -111,49 +140,58 @@ def _ask(read, screen: _Screen, prompt: str, choices: dict) -> str:
         screen.print(f"please type one of: {', '.join(repr(k) if k else 'Enter' for k in choices)}")
 
 
-def run_lesson(lesson, *, step: bool = False, read=input, stream=None) -> bool:
+def _headings(cell: Cell, first: bool) -> str:
+    """The section headings of a markdown cell (not the lesson's title), as markdown."""
+    lines = [line for line in cell.source.splitlines() if re.match(r"#{1,6}\s", line.strip())]
+    return "\n".join(lines[1:] if first else lines)
+
+
+def run_lesson(lesson, *, step: bool = False, read=input, stream=None, width=None) -> bool:
     """Run every code cell of ``lesson`` (a :class:`Lesson` or a path) in one namespace.
 
     With ``step``, show each code cell with the markdown in front of it and pause after it,
     reading answers with ``read(prompt)``: ``""`` (Enter) goes on, ``"r"`` reruns the cell,
-    ``"q"`` (or end of input) stops.  Figures that a cell writes into :func:`out_dir` are listed
-    after its output.  Returns True if the lesson ran to the end, False if it was stopped;
-    raises :class:`CellFailed` if a cell raises (when stepping, after offering to rerun it).
+    ``"q"`` (or end of input) stops.  Straight through, show the section headings only.
+    Figures that a cell writes into :func:`out_dir` are listed after its output; the text is
+    reflowed to ``width`` columns (default: the terminal's).  Returns True if the lesson ran to
+    the end, False if it was stopped; raises :class:`CellFailed` if a cell raises (when
+    stepping, after offering to rerun it).
     """
     if not isinstance(lesson, Lesson):
         lesson = Lesson.from_file(lesson)
     use_agg_without_display()
-    screen = _Screen(stream)
+    screen = _Screen(stream, width)
     folder = out_dir()
     namespace = {"__name__": "__main__", "__file__": str(lesson.path), "__builtins__": builtins}
     screen.rule(f"Lesson {lesson.number:02d} — {lesson.title}")
-    if step:  # the first markdown cell, shown next, repeats the title and the summary
-        screen.print("Enter: next cell   r: run the cell again   q: quit")
-    else:
-        screen.print(lesson.summary)
+    screen.print(f"running {lesson.path}")
+    if lesson.installed:
+        screen.print(f"(the copy installed with tinymed; to edit the lesson, make your own: "
+                     f"tinymed lesson {lesson.number} --copy-to DIR)")
+    screen.print("Enter: next cell   r: run the cell again   q: quit" if step else lesson.summary)
 
     markdown = []
     for cell in lesson.cells:
         if cell.kind == "markdown":
             markdown.append(cell)
             continue
-        if step:
-            _show_markdown(markdown, screen)
+        _show_markdown(markdown, screen, step)
         markdown = []
         if not _run_cell(lesson, cell, namespace, folder, screen, step, read):
             screen.print(f"stopped after cell {cell.number} of {len(lesson.cells)}")
             return False
-    if step:
-        _show_markdown(markdown, screen)
+    _show_markdown(markdown, screen, step)
     screen.print()
     screen.rule(f"lesson {lesson.number:02d} done; figures in {folder}")
     return True
 
 
-def _show_markdown(cells, screen):
+def _show_markdown(cells, screen, step):
+    """Stepping: the explanations in full.  Straight through: their section headings."""
     for cell in cells:
-        screen.print()
-        screen.print(render_markdown(cell.source, screen.color))
+        text = cell.source if step else _headings(cell, first=cell.number == 1)
+        if text:
+            screen.markdown(text)
 
 
 def _run_cell(lesson, cell, namespace, folder, screen, step, read) -> bool:
@@ -189,8 +227,9 @@ def _run_cell(lesson, cell, namespace, folder, screen, step, read) -> bool:
 def _run_and_show(cell, namespace, filename, folder, screen):
     before = _figures(folder)
     value = execute_cell(cell, namespace, filename)
-    if value is not None:
-        screen.print(f"Out[{cell.number}]: {value!r}")
+    shown = format_value(value, screen.width)
+    if shown is not None:
+        screen.print(f"Out[{cell.number}]: {shown}")
     for path, stamp in sorted(_figures(folder).items()):
         if before.get(path) != stamp:
             screen.print(f"[figure] {path}")
