@@ -25,7 +25,7 @@ def away_from_zero(gap=0.05, high=3.0):
 def arrays(shape, low=-3.0, high=3.0, elements=None, unique=False):
     """Float64 arrays of ``shape`` (a tuple or a strategy of tuples) with entries in ``[low, high]``
     (or drawn from ``elements``); ``unique`` for entries that differ pairwise (no ties)."""
-    return hnp.arrays(np.float64, shape, elements=elements or floats(low, high), unique=unique)
+    return hnp.arrays(np.float64, shape, elements=floats(low, high) if elements is None else elements, unique=unique)
 
 
 def sizes(low=1, high=3):
