@@ -92,11 +92,12 @@ class GradSampleModule(Module):
         if loss_reduction not in ("mean", "sum"):
             raise ValueError(f"GradSampleModule: loss_reduction must be 'mean' or 'sum', got {loss_reduction!r}")
         self._module, self.loss_reduction = module, loss_reduction
-        self._handles = []
+        self._handles, hooked = [], set()
         for name, layer in module.named_modules():
             own = [p for p in layer.parameters(recurse=False) if p.requires_grad]
-            if not own:
+            if not own or id(layer) in hooked:  # a layer shared by two places is hooked once
                 continue
+            hooked.add(id(layer))
             if not isinstance(layer, SUPPORTED_LAYERS) or "weight" not in layer._parameters:
                 raise ValueError(
                     f"GradSampleModule: layer {name or '(the model)'!r} ({type(layer).__name__}) has trainable "
