@@ -55,7 +55,8 @@ _CHUNK = 256  # images drawn at once: keeps the temporaries small
 LESION_DENSITY = 0.03
 
 
-def chest_phantoms(n: int, size: int = 64, seed=0, difficulty: str = "medium", return_mask: bool = False):
+def chest_phantoms(n: int, size: int = 64, seed=0, difficulty: str = "medium", return_mask: bool = False,
+                   prevalence: float = 0.5, acquisition: dict | None = None):
     """Generate ``n`` synthetic chest radiographs, half of them with pneumonia-like opacities.
 
     Returns a :class:`~tinymed.data.dataset.Dataset` ``(X, y)``: ``X`` float32
@@ -81,6 +82,12 @@ def chest_phantoms(n: int, size: int = 64, seed=0, difficulty: str = "medium", r
     ``(n, 1, size, size)``, True where an opacity adds at least :data:`LESION_DENSITY` to the
     density before acquisition (all False on class 0), the ground truth that explanations are
     measured against.  The images are the same as without it.
+
+    ``prevalence`` and ``acquisition`` make sets that differ as hospitals do (lesson 24's
+    federated sites): ``int(n * (1 - prevalence))`` images of class 0 and the rest of class 1;
+    ``acquisition`` replaces entries of :data:`ACQUISITION` -- a scanner and its processing,
+    e.g. ``{"contrast": (1.2, 1.6), "log_gamma": 0.1}``.  Left at their defaults they change
+    nothing.
     """
     if not isinstance(n, (int, np.integer)) or n < 0:
         raise ValueError(f"chest_phantoms: n must be a non-negative integer, got {n!r}")
@@ -88,16 +95,19 @@ def chest_phantoms(n: int, size: int = 64, seed=0, difficulty: str = "medium", r
         raise ValueError(f"chest_phantoms: size must be an integer >= 8, got {size!r}")
     if difficulty not in DIFFICULTY:
         raise ValueError(f"chest_phantoms: difficulty must be one of {tuple(DIFFICULTY)}, got {difficulty!r}")
+    if not 0.0 <= prevalence <= 1.0:
+        raise ValueError(f"chest_phantoms: prevalence must be in [0, 1], got {prevalence!r}")
+    scanner = _acquisition(acquisition)
     require_memory("chest_phantoms", 4 * int(n) * size * size, f"{n} images of {size}x{size} pixels (float32)")
     rng = np.random.default_rng(seed)
     y = np.zeros(n, dtype=np.int64)
-    y[n // 2:] = 1
+    y[int(n * (1.0 - prevalence)):] = 1
     rng.shuffle(y)
     X = np.empty((n, 1, size, size), dtype=np.float32)
     mask = np.zeros((n, 1, size, size), dtype=bool) if return_mask else None
     for start in range(0, n, _CHUNK):
         labels = y[start:start + _CHUNK]
-        X[start:start + len(labels), 0], added = _draw(labels, size, rng, DIFFICULTY[difficulty])
+        X[start:start + len(labels), 0], added = _draw(labels, size, rng, DIFFICULTY[difficulty], scanner)
         if return_mask:
             mask[start:start + len(labels), 0] = added >= LESION_DENSITY
     description = describe(
@@ -110,6 +120,20 @@ def chest_phantoms(n: int, size: int = 64, seed=0, difficulty: str = "medium", r
     )
     data = Dataset(X, y, description, class_names=CLASS_NAMES)
     return (data, mask) if return_mask else data
+
+
+def _acquisition(overrides):
+    """:data:`ACQUISITION` with ``overrides`` (checked) in place of its entries."""
+    settings = dict(ACQUISITION)
+    for key, value in (overrides or {}).items():
+        if key not in ACQUISITION:
+            raise ValueError(f"chest_phantoms: acquisition keys are {tuple(ACQUISITION)}, got {key!r}")
+        if key == "contrast" and not (len(value) == 2 and 0 < value[0] <= value[1]):
+            raise ValueError(f"chest_phantoms: acquisition['contrast'] must be a pair 0 < low <= high, got {value!r}")
+        if key != "contrast" and not value >= 0:
+            raise ValueError(f"chest_phantoms: acquisition[{key!r}] must be a number >= 0, got {value!r}")
+        settings[key] = value
+    return settings
 
 
 # ----- drawing ----------------------------------------------------------------------------
@@ -251,11 +275,11 @@ def _opacities(rng, x, y, labels, geometry, size, spec):
     return 1.0 - clear
 
 
-def _acquire(rng, density, size):
-    """Map density to a processed radiograph: contrast, brightness, gamma, blur and noise."""
+def _acquire(rng, density, size, a):
+    """Map density to a processed radiograph: contrast, brightness, gamma (settings ``a``, as
+    :data:`ACQUISITION`), blur and noise."""
     n = density.shape[0]
     image = np.clip(density, 0.0, 1.0)
-    a = ACQUISITION
     image = (_col(rng.uniform(*a["contrast"], n)) * (image - 0.4) + 0.4
              + _col(rng.uniform(-a["brightness"], a["brightness"], n)))
     image = np.clip(image, 0.0, 1.0) ** _col(np.exp(rng.uniform(-a["log_gamma"], a["log_gamma"], n)))
@@ -272,10 +296,10 @@ def _acquire(rng, density, size):
     return np.clip(image, 0.0, 1.0, out=image)
 
 
-def _draw(labels, size, rng, spec):
+def _draw(labels, size, rng, spec, acquisition):
     """The images of a chunk, and the density each opacity added (zero where there is none)."""
     x, y = _pose_grid(rng, len(labels), size)
     density, air, geometry = _anatomy(rng, x, y, size)
     added = air * _opacities(rng, x, y, labels, geometry, size, spec)
     density += added
-    return _acquire(rng, density, size), added
+    return _acquire(rng, density, size, acquisition), added
