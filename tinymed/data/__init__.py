@@ -11,6 +11,7 @@ from .augment import (
     RandomVerticalFlip,
 )
 from .breast_cancer import load_breast_cancer
+from .clinical_corpus import ClinicalCorpus, clinical_corpus
 from .dataset import Dataset
 from .loader import DataLoader, TensorDataset
 from .medmnist import load_medmnist
@@ -25,5 +26,5 @@ __all__ = [
     "stratified_split", "train_test_split", "Cleaner", "CleaningReport", "MinMaxScaler", "StandardScaler",
     "clean", "Compose", "GaussianNoise", "RandomBrightnessContrast", "RandomHorizontalFlip", "RandomRotation",
     "RandomScale", "RandomShift", "RandomVerticalFlip", "vital_signs", "news2_score", "clinical_notes",
-    "medication_orders", "Tokenizer", "Vocabulary",
+    "medication_orders", "Tokenizer", "Vocabulary", "clinical_corpus", "ClinicalCorpus",
 ]
