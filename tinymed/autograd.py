@@ -148,7 +148,14 @@ def _as_array(data, dtype):
     if isinstance(data, Tensor):
         data = data.data
     from_python = not hasattr(data, "dtype")
-    arr = backend.asarray(data)
+    try:
+        arr = backend.asarray(data)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"Tensor: data must be numbers (a number, nested lists of numbers or an array), "
+                        f"got {type(data).__name__} ({err})") from None
+    if arr.dtype.kind not in "biufc":
+        raise TypeError(f"Tensor: data must be numbers (a number, nested lists of numbers or an array), "
+                        f"got {type(data).__name__} of dtype {arr.dtype}")
     if dtype is not None:
         arr = arr.astype(dtype, copy=False)
     elif from_python and arr.dtype == np.float64:

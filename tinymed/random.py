@@ -20,6 +20,8 @@ _generator = np.random.default_rng()
 def manual_seed(seed: int) -> None:
     """Seed every random source tinymed uses: its generator, NumPy's, Python's (and CuPy's)."""
     global _generator
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise TypeError(f"manual_seed: seed must be a non-negative integer, got {seed!r}")
     _python_random.seed(seed)
     np.random.seed(seed % 2**32)
     _generator = np.random.default_rng(seed)

@@ -3,6 +3,7 @@ TypeError or IndexError that names the op -- never a bare error from inside a ke
 silently wrong result."""
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -92,3 +93,33 @@ def test_a_layer_refuses_a_bad_size_by_name_at_construction(data):
         build(*args)
     except (ValueError, TypeError, MemoryError) as err:  # MemoryError: 10**12 weights, refused up front
         assert name in str(err), f"{name}({args}): the error does not name the layer: {err!r}"
+
+
+# ----- training, tensors and seeds ------------------------------------------------------------------
+def _compiled():
+    from tinymed.keras.layers import Dense
+    from tinymed.keras.models import Sequential
+
+    model = Sequential([Dense(1, input_shape=(3,))])
+    model.compile(optimizer="sgd", loss="mse")
+    return model
+
+
+X, Y = np.ones((8, 3), np.float32), np.ones(8, np.float32)
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: _compiled().fit(X, Y, epochs=-1, verbose=0), ValueError, "fit: epochs must be an integer >= 0"),
+    (lambda: _compiled().fit(X, Y, epochs="a", verbose=0), ValueError, "fit: epochs must be an integer"),
+    (lambda: _compiled().fit(X, Y, verbose=5), ValueError, "fit: verbose must be 'auto', 0, 1 or 2"),
+    (lambda: _compiled().fit(X, Y, callbacks=3, verbose=0), TypeError, "fit: callbacks must be a list"),
+    (lambda: _compiled().fit("abc", Y, verbose=0), TypeError, "fit x: expected an array or a Tensor of numbers"),
+    (lambda: _compiled().fit(X, ["a"] * 8, verbose=0), TypeError, "fit y: expected an array or a Tensor of numbers"),
+    (lambda: Tensor(object()), TypeError, "Tensor: data must be numbers"),
+    (lambda: Tensor(["a", "b"]), TypeError, "Tensor: data must be numbers"),
+    (lambda: __import__("tinymed").manual_seed("a"), TypeError, "manual_seed: seed must be a non-negative integer"),
+    (lambda: F.mse_loss(Tensor(np.ones(3, np.float32)), None), TypeError, "mse_loss: target must be numeric"),
+])
+def test_training_and_tensor_arguments(call, error, message):
+    with pytest.raises(error, match=message):
+        call()

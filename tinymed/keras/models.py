@@ -60,9 +60,19 @@ def _host(a, what):
     if hasattr(a, "__cuda_array_interface__"):
         return backend.to_numpy(a)
     try:
-        return np.asarray(a)
+        array = np.asarray(a)
     except Exception:
-        raise TypeError(f"{what}: expected an array or a Tensor, got {type(a).__name__}") from None
+        array = None
+    if array is None or array.ndim == 0 or array.dtype.kind not in "biuf":
+        got = type(a).__name__ if array is None else f"{type(a).__name__} of dtype {array.dtype}, shape {array.shape}"
+        raise TypeError(f"{what}: expected an array or a Tensor of numbers, one row per sample, got {got}")
+    return array
+
+
+def _count(op, name, value, minimum=0):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{op}: {name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
 
 
 def _is_loader(x):
@@ -172,6 +182,11 @@ class Model(Module):
         the samples, before shuffling, as Keras) is evaluated after every epoch.
         ``verbose``: 0 silent, 1 a live progress bar, 2 one line per epoch.
         """
+        epochs, initial_epoch = _count("fit", "epochs", epochs), _count("fit", "initial_epoch", initial_epoch)
+        if verbose not in ("auto", 0, 1, 2):
+            raise ValueError(f"fit: verbose must be 'auto', 0, 1 or 2, got {verbose!r}")
+        if callbacks is not None and not isinstance(callbacks, (list, tuple)):
+            raise TypeError(f"fit: callbacks must be a list of Callback objects, got {type(callbacks).__name__}")
         batches, sample = self._training_batches(x, y, batch_size, shuffle, validation_split, validation_data)
         self._ensure_ready(sample, "fit")
         verbose = 1 if verbose == "auto" else int(verbose)

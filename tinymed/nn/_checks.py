@@ -143,7 +143,16 @@ def pool_geometry(op, kernel_size, stride, padding):
 
 def target(op, value, like: Tensor, integer=False) -> Tensor:
     """A loss target as a Tensor of the active backend; float targets take the input's dtype."""
-    t = value if isinstance(value, Tensor) else Tensor(backend.asarray(value))
+    if not isinstance(value, Tensor):
+        try:
+            array = backend.asarray(value)
+        except (TypeError, ValueError):
+            array = None
+        if array is None or array.dtype.kind not in "fiub":
+            got = type(value).__name__ if array is None else f"{type(value).__name__} of dtype {array.dtype}"
+            raise TypeError(f"{op}: target must be numeric (an array, a Tensor or a list of numbers), got {got}")
+        value = Tensor(array)
+    t = value
     if integer:
         if t.dtype.kind not in "iu":
             raise TypeError(f"{op}: target must hold integer class indices, got dtype {t.dtype}")
