@@ -29,7 +29,7 @@ from .report import PartResult, Result
 DEFAULT_TIMEOUT = 60.0
 """Seconds a part may take (a correct solution takes well under one)."""
 
-_STARTUP = 30.0  # seconds more for the child to start: Python, NumPy, hypothesis, tinymed, the student's file
+_STARTUP = 30.0  # seconds more for the child to start: Python, NumPy, hypothesis and tinymed
 
 
 def _child_environment():
@@ -77,10 +77,10 @@ def _run_child(path, exercise, first, timeout, results):
                                  start_new_session=True, text=True)
         lines = queue.Queue()
         threading.Thread(target=_read_lines, args=(child.stdout, lines), daemon=True).start()
-        current = None  # the part being graded; None while the file loads
+        current, started = None, False  # the part being graded; None while the child starts and the file loads
         while True:
             try:
-                line = lines.get(timeout=timeout if current is not None else timeout + _STARTUP)
+                line = lines.get(timeout=timeout if started else timeout + _STARTUP)
             except queue.Empty:
                 os.killpg(child.pid, signal.SIGKILL)
                 child.wait()
@@ -99,7 +99,9 @@ def _run_child(path, exercise, first, timeout, results):
                                               + (f"; what it printed last:\n{tail}" if tail else ""))
                 return current + 1, ""
             message = json.loads(line)
-            if "loaded" in message:
+            if "ready" in message:
+                started = True
+            elif "loaded" in message:
                 if not message["loaded"]:
                     child.wait()
                     return len(todo), f"{Path(path).name} could not be loaded:\n{message['error']}"

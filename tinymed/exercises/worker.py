@@ -2,8 +2,8 @@
 
 It loads the student's FILE, then grades the parts of EXERCISE from number FIRST on, writing one
 JSON line per part to its standard output as soon as the part is done (so that the parent,
-:mod:`.sandbox`, knows how far it got if a part never ends). The first line says whether the file
-loaded. Whatever the student's code prints goes to standard error instead.
+:mod:`.sandbox`, knows how far it got if a part never ends). The first line says it has started, the
+second whether the file loaded. Whatever the student's code prints goes to standard error instead.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ def main(argv=None) -> int:
 
     exercise = get(name)
     backend.use("numpy")
+    send({"ready": True})  # imports done: the student's file starts loading now
     try:
         module = load(path)
     except (Exception, SystemExit) as exc:

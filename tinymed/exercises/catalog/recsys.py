@@ -130,6 +130,8 @@ SIMILARITY_KNN = Exercise(
              reference=knn_predict, cases=_knn_cases, examples=lambda: [(_R, article_similarity(_R), 0, 2, 2)],
              edge_cases=(_knn_edge("no other user rated the item: the mean of all ratings",
                                    [[4, 3], [2, np.nan], [5, np.nan]], 1, 1, 2),
+                         _knn_edge("the only user who rated the item has nothing in common with u (similarity 0): "
+                                   "the mean of all ratings", [[4, np.nan], [np.nan, 3], [5, np.nan]], 0, 1, 2),
                          _knn_edge("k larger than the number of neighbours", [[4, 3, 1], [2, 3, 5], [5, 4, np.nan]],
                                    2, 2, 10),
                          _knn_edge("equal similarities: the lower user index first", [[5, 1], [5, 2], [np.nan, 4]],
@@ -139,7 +141,8 @@ SIMILARITY_KNN = Exercise(
                        Mistake("unweighted_mean", "a plain mean of the neighbours' ratings: weight each by its "
                                                   "similarity", _wrong_knn("unweighted")),
                        Mistake("nonpositive_neighbours", "neighbours with a similarity <= 0 are used: only positive "
-                                                         "similarities count", _wrong_knn("nonpositive")))),
+                                                         "similarities count (with none, predict the mean of all "
+                                                         "ratings)", _wrong_knn("nonpositive")))),
     ),
 )
 
