@@ -1,0 +1,90 @@
+"""tinymed.data.clinical_corpus: deterministic, sized as stated, in both languages, and labelled so
+that the labels follow from the text -- with negation deciding the pneumonia status."""
+
+import re
+
+import numpy as np
+import pytest
+
+from tinymed.data import ClinicalCorpus, clinical_corpus
+from tinymed.data.clinical_corpus import DIAGNOSES, KINDS, PNEUMONIA_STATUS
+
+CORPUS = clinical_corpus(900, seed=5)
+HAN = re.compile(r"[\u4e00-\u9fff]")
+NEGATED = re.compile(r"no evidence of pneumonia|pneumonia was excluded|pneumonia was considered unlikely|"
+                     r"no features of pneumonia|未见肺炎|排除肺炎|不支持肺炎|无肺炎表现", re.IGNORECASE)
+
+
+def test_the_same_seed_gives_the_same_corpus():
+    again = clinical_corpus(900, seed=5)
+    assert list(again.X) == list(CORPUS.X)
+    for name in ("y", "pneumonia", "language", "kind"):
+        np.testing.assert_array_equal(getattr(again, name), getattr(CORPUS, name))
+    assert list(clinical_corpus(50, seed=6).X) != list(CORPUS.X[:50])
+
+
+def test_shapes_types_and_every_label_value():
+    assert isinstance(CORPUS, ClinicalCorpus)
+    X, y = CORPUS
+    assert X.shape == y.shape == CORPUS.pneumonia.shape == (900,) and X.dtype == object and y.dtype == np.int64
+    assert all(isinstance(doc, str) and len(doc) > 30 for doc in X)
+    assert set(y.tolist()) == set(range(len(DIAGNOSES)))
+    assert set(CORPUS.pneumonia.tolist()) == set(range(len(PNEUMONIA_STATUS)))
+    assert set(CORPUS.kind) == set(KINDS) and set(CORPUS.language) == {"en", "zh"}
+    assert CORPUS.class_names == DIAGNOSES and "no real patient" in CORPUS.description
+    assert clinical_corpus(0).X.shape == (0,)
+
+
+def test_both_languages_or_one():
+    is_chinese = np.array([bool(HAN.search(doc)) for doc in CORPUS.X])
+    np.testing.assert_array_equal(is_chinese, CORPUS.language == "zh")
+    assert 0.4 < is_chinese.mean() < 0.6
+    assert not any(HAN.search(doc) for doc in clinical_corpus(60, language="en").X)
+    assert all(HAN.search(doc) for doc in clinical_corpus(60, language="zh").X)
+
+
+def test_the_full_corpus_is_a_few_megabytes():
+    full = clinical_corpus()
+    assert len(full.X) == 8000
+    assert 2e6 < sum(len(doc.encode("utf-8")) for doc in full.X) < 6e6
+
+
+def test_the_pneumonia_status_is_what_the_text_says():
+    for doc, status in zip(CORPUS.X, CORPUS.pneumonia):
+        mentioned = "pneumonia" in doc.lower() or "肺炎" in doc
+        assert mentioned == (status != 0), doc
+        assert bool(NEGATED.search(doc)) == (status == 2), doc
+    assert (CORPUS.pneumonia[CORPUS.y == 0] == 1).all()  # a pneumonia is always present in its own documents
+    assert (CORPUS.pneumonia[CORPUS.y != 0] == 1).any()  # and sometimes beside another diagnosis
+
+
+def test_negation_matters():
+    # the word alone is wrong about a third of the time; the word read with its negation never is
+    present = CORPUS.pneumonia == 1
+    keyword = np.array(["pneumonia" in doc.lower() or "肺炎" in doc for doc in CORPUS.X])
+    assert 0.55 < (keyword == present).mean() < 0.8
+    with_negation = keyword & ~np.array([bool(NEGATED.search(doc)) for doc in CORPUS.X])
+    assert (with_negation == present).all()
+
+
+def test_a_diagnosis_named_in_a_document_is_often_not_its_diagnosis():
+    # condition names come up in histories and ruled-out differentials, so naming is not diagnosing
+    names = [("heart failure", "心力衰竭"), ("pulmonary embolism", "肺栓塞"), ("stroke", "脑卒中")]
+    for k, (english, chinese) in zip((1, 5, 4), names):
+        named = np.array([english in doc.lower() or chinese in doc for doc in CORPUS.X])
+        assert 0.2 < (CORPUS.y[named] != k).mean() < 0.9, english
+
+
+def test_subset_keeps_documents_and_labels_together():
+    part = CORPUS.subset(CORPUS.language == "en")
+    assert set(part.language) == {"en"} and len(part.X) == len(part.y) == len(part.pneumonia) == len(part.kind)
+    np.testing.assert_array_equal(part.y, CORPUS.y[CORPUS.language == "en"])
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(n=-1), "n must be a non-negative integer"), (dict(n=2.5), "n must be"), (dict(n=True), "n must be"),
+    (dict(n=3, language="fr"), "language must be 'en', 'zh' or 'both'"),
+])
+def test_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        clinical_corpus(**kwargs)
