@@ -15,7 +15,7 @@ from .serialization import CheckpointError, load, save
 __version__ = "0.1.0"
 
 _SUBMODULES = ("nn", "ops", "optim", "metrics", "keras", "plot", "models", "data", "gradcheck", "backend", "sparse",
-               "recsys", "graph", "text", "compress", "privacy", "explain", "export", "lessons", "demo")
+               "recsys", "graph", "text", "compress", "privacy", "explain", "export", "lessons", "demo", "exercises")
 
 
 def __getattr__(name):
