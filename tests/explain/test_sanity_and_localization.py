@@ -24,7 +24,7 @@ def edge_map(model, images, target):
 def test_gradients_pass_and_an_edge_detector_fails(cnn, images):
     saliency = model_randomization_test(cnn, lambda m, x, t: Saliency(m).attribute(x, target=t), images, target=1)
     assert saliency.passed and saliency.similarity[-1] < 0.5
-    assert saliency.layers == ["6", "3", "0"]  # the layers with weights, output first
+    assert saliency.layers == ["6 (Linear)", "3 (Conv2d)", "0 (Conv2d)"]  # the layers with weights, output first
     edges = model_randomization_test(cnn, edge_map, images, target=1)
     assert not edges.passed and np.all(edges.similarity == 1.0)
     assert "FAILED" in str(edges) and "PASSED" in str(saliency)

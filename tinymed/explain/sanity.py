@@ -33,7 +33,7 @@ from ..random import get_rng_state, set_rng_state
 class SanityCheckResult:
     """What :func:`model_randomization_test` found.
 
-    ``layers``: the layers randomised, output first; ``similarity[k]``: the mean rank
+    ``layers``: the layers randomised, output first, as ``"name (Type)"``; ``similarity[k]``: the mean rank
     correlation with the original map once ``layers[:k + 1]`` are randomised; ``passed``:
     whether the last similarity is below ``threshold``; ``maps``: the map after each step
     (the original first), for a figure.
@@ -84,7 +84,8 @@ def model_randomization_test(model: Module, explain, inputs, target=None, thresh
         model.load_state_dict(saved_weights)
         set_rng_state(saved_rng)
     similarity = np.array(similarity)
-    return SanityCheckResult([name or type(model).__name__ for name, _ in reversed(layers)], similarity,
+    names = [f"{name} ({type(layer).__name__})" if name else type(layer).__name__ for name, layer in reversed(layers)]
+    return SanityCheckResult(names, similarity,
                              float(threshold), bool(similarity[-1] < threshold), maps)
 
 
