@@ -1,5 +1,6 @@
 """Treatment recommendation: ratings data, similarities, collaborative / content / hybrid
-filtering, matrix factorisation and evaluation -- with Surprise's names and defaults.
+filtering, matrix factorisation and evaluation -- with Surprise's names and defaults -- and
+recommendation from implicit feedback with the ``implicit`` library's (:mod:`.implicit`).
 
 Article 002's snippet S5 runs with only its import line changed::
 
@@ -17,9 +18,10 @@ every predictor shares), :mod:`.checks` (hyper-parameters, diverging training),
 :mod:`.similarities`, :mod:`.baselines` (fitting the biases), :mod:`.baseline_only`,
 :mod:`.random_pred`, :mod:`.knn`, :mod:`.slope_one`, :mod:`.co_clustering`,
 :mod:`.matrix_factorization` (SVD, SVD++, NMF), :mod:`.bpmf` (Bayesian matrix
-factorisation), :mod:`.content` (content-based and hybrid), :mod:`.accuracy`,
-:mod:`.model_selection` (splits, cross-validation, search),
-:mod:`.dump` (saving without pickle), :mod:`.data` (synthetic patient-treatment data),
+factorisation), :mod:`.content` (content-based and hybrid), :mod:`.accuracy`, :mod:`.top_n`
+(ranking metrics, each defined once), :mod:`.model_selection` (splits, cross-validation, search),
+:mod:`.dump` (saving without pickle), :mod:`.data` (synthetic patient-treatment responses and
+prescriptions, with their truth), :mod:`.implicit` (ALS and BPR for implicit feedback),
 :mod:`.movielens` (where MovieLens-100k is, and how it reads). The loops that take the time
 are kernels (:mod:`tinymed.kernels.reference.recsys` and its siblings, compiled in
 :mod:`tinymed.kernels.numba`); the sparse matrix is :class:`tinymed.sparse.CSRMatrix`.
@@ -28,14 +30,14 @@ Where tinymed is stricter than Surprise, on purpose: :data:`DIFFERENCES_FROM_SUR
 """
 
 from ..sparse import CSRMatrix
-from . import accuracy, dump, model_selection, movielens, similarities
+from . import accuracy, dump, implicit, model_selection, movielens, similarities, top_n
 from .algo_base import AlgoBase
 from .baseline_only import BaselineOnly
 from .bpmf import BPMF
 from .checks import TrainingDiverged
 from .co_clustering import CoClustering
 from .content import ArticleHybrid, ContentBased, WeightedHybrid, article_hybrid
-from .data import TreatmentResponses, make_treatment_responses
+from .data import TreatmentPrescriptions, TreatmentResponses, make_treatment_prescriptions, make_treatment_responses
 from .dataset import Columns, Dataset, DatasetUserFolds, Reader, Trainset, load_movielens_100k
 from .knn import KNNBaseline, KNNBasic, KNNWithMeans, KNNWithZScore
 from .matrix_factorization import NMF, SVD, MeanFilledSVD, SVDpp
@@ -69,11 +71,11 @@ DIFFERENCES_FROM_SURPRISE = (
 )
 
 __all__ = [
-    "accuracy", "dump", "model_selection", "movielens", "similarities", "AlgoBase", "BaselineOnly", "BPMF",
-    "CoClustering", "ArticleHybrid", "ContentBased", "WeightedHybrid", "article_hybrid", "TreatmentResponses",
-    "make_treatment_responses", "Columns", "Dataset", "DatasetUserFolds", "Reader", "Trainset", "KNNBaseline",
-    "KNNBasic", "KNNWithMeans", "KNNWithZScore", "NMF", "SVD", "SVDpp", "MeanFilledSVD", "NormalPredictor",
-    "SlopeOne", "Prediction", "PredictionImpossible", "TrainingDiverged", "UnknownSimilarity",
-    "article_euclidean", "feature_similarity", "CSRMatrix", "load_movielens_100k", "find_movielens_100k",
-    "DIFFERENCES_FROM_SURPRISE",
+    "accuracy", "dump", "implicit", "model_selection", "movielens", "similarities", "top_n", "AlgoBase",
+    "BaselineOnly", "BPMF", "CoClustering", "ArticleHybrid", "ContentBased", "WeightedHybrid", "article_hybrid",
+    "TreatmentResponses", "make_treatment_responses", "TreatmentPrescriptions", "make_treatment_prescriptions",
+    "Columns", "Dataset", "DatasetUserFolds", "Reader", "Trainset", "KNNBaseline", "KNNBasic", "KNNWithMeans",
+    "KNNWithZScore", "NMF", "SVD", "SVDpp", "MeanFilledSVD", "NormalPredictor", "SlopeOne", "Prediction",
+    "PredictionImpossible", "TrainingDiverged", "UnknownSimilarity", "article_euclidean", "feature_similarity",
+    "CSRMatrix", "load_movielens_100k", "find_movielens_100k", "DIFFERENCES_FROM_SURPRISE",
 ]

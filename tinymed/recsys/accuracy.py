@@ -23,7 +23,8 @@ an item is *relevant* when its true rating is at least ``threshold``:
   :math:`\mathrm{DCG}_k = \sum_{p=1}^{k} r_{(p)} / \log_2(p + 1)`, the true ratings in
   predicted order as gains, IDCG the same in the best order.
 
-The ``*_at_k`` functions return the mean over users.
+The ``*_at_k`` functions return the mean over users; the per-user definitions are those of
+:mod:`tinymed.recsys.top_n`, written once for every kind of recommender.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from __future__ import annotations
 from collections import defaultdict
 
 import numpy as np
+
+from . import top_n
 
 
 def _errors(predictions, where):
@@ -42,6 +45,10 @@ def _errors(predictions, where):
         raise ValueError(f"accuracy.{where}: every prediction needs a true rating r_ui (got None); "
                          "predict on a test set with known ratings") from None
     est = np.array([float(p[3]) for p in predictions])
+    broken = int(np.sum(~np.isfinite(est)) + np.sum(~np.isfinite(true)))
+    if broken:
+        raise ValueError(f"accuracy.{where}: {broken} prediction(s) have an estimate or a true rating that is not "
+                         "a finite number (inf or NaN); a measure of them would mean nothing")
     return true - est
 
 
@@ -108,20 +115,23 @@ def _check_k(k, where):
         raise ValueError(f"accuracy.{where}: k must be an integer >= 1, got {k!r}")
 
 
+def _ranked(pairs):
+    """``(true ratings, positions ranked by estimate)`` of one user's predictions (ties in input order)."""
+    true = np.array([r for r, _ in pairs])
+    return true, np.argsort(-np.array([e for _, e in pairs]), kind="stable")
+
+
 def precision_recall_at_k(predictions, k=10, threshold=3.5):
     """``(precisions, recalls)``: dicts ``{uid: value}`` (definitions in the module docstring)."""
     _check_k(k, "precision_recall_at_k")
     _errors(predictions, "precision_recall_at_k")
     precisions, recalls = {}, {}
     for user, pairs in _by_user(predictions).items():
-        true = np.array([r for r, _ in pairs])
-        est = np.array([e for _, e in pairs])
-        top = np.argsort(-est, kind="stable")[:k]
-        recommended = top[est[top] >= threshold]
-        n_hits = int(np.sum(true[recommended] >= threshold))
-        n_relevant = int(np.sum(true >= threshold))
-        precisions[user] = n_hits / len(recommended) if len(recommended) else 0.0
-        recalls[user] = n_hits / n_relevant if n_relevant else 0.0
+        true, ranked = _ranked(pairs)
+        recommended = [p for p in ranked[:k] if pairs[p][1] >= threshold]
+        relevant = set(np.flatnonzero(true >= threshold))
+        precisions[user] = top_n.precision_at_k(recommended, relevant, k)
+        recalls[user] = top_n.recall_at_k(recommended, relevant, k)
     return precisions, recalls
 
 
@@ -146,13 +156,9 @@ def ndcg_at_k(predictions, k=10):
     _errors(predictions, "ndcg_at_k")
     scores = []
     for pairs in _by_user(predictions).values():
-        true = np.array([r for r, _ in pairs])
-        est = np.array([e for _, e in pairs])
-        discount = 1.0 / np.log2(np.arange(2, min(k, len(true)) + 2))
-        dcg = np.sum(true[np.argsort(-est, kind="stable")[:k]] * discount)
-        idcg = np.sum(np.sort(true)[::-1][:k] * discount)
-        if idcg > 0:
-            scores.append(dcg / idcg)
+        true, ranked = _ranked(pairs)
+        if top_n.dcg_at_k(sorted(true, reverse=True), k) > 0:
+            scores.append(top_n.ndcg_at_k(ranked, dict(enumerate(true)), k))
     if not scores:
         raise ValueError("accuracy.ndcg_at_k: every user's true ratings are 0; NDCG is undefined")
     return float(np.mean(scores))

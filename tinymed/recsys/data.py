@@ -28,6 +28,12 @@ How the data are made (:func:`make_treatment_responses`):
    on a treatment and followed up, and some treatments are prescribed more (:math:`g_i`);
    :math:`c` is set so a fraction ``density`` of the matrix is observed. ``missing='mcar'``
    records every entry with the same probability ``density``.
+
+**Implicit feedback** (:func:`make_treatment_prescriptions`): the same patients and treatments,
+seen as a prescription record -- which treatments each patient was given (step 5's mask, so
+the same seed gives the very pairs whose responses :func:`make_treatment_responses` records),
+not how they responded. The truth is still known: the true response :math:`t_{ui}` of every
+pair, prescribed or not, and so which treatments truly suit a patient.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..sparse import CSRMatrix
 from .dataset import Dataset, Reader
 
 COMORBIDITIES = (("hypertension", 0.35), ("type_2_diabetes", 0.20), ("chronic_kidney_disease", 0.10),
@@ -111,22 +118,8 @@ def make_treatment_responses(n_patients=500, n_treatments=40, n_factors=3, noise
     """
     _check_args(n_patients, n_treatments, n_factors, noise_std, density, missing, n_classes, signal_std)
     rng = np.random.default_rng(random_state)
-    names, prevalence = zip(*COMORBIDITIES)
-    X = (rng.random((n_patients, len(names))) < np.array(prevalence)).astype(np.float64)
-    cls = rng.integers(0, n_classes, size=n_treatments)
-    F = np.concatenate([np.eye(n_classes)[cls], (rng.random((n_treatments, len(PROPERTIES))) < 0.5)], axis=1)
-
-    A = rng.normal(0, 1, (X.shape[1], n_factors))
-    B = rng.normal(0, 1, (F.shape[1], n_factors))
-    P = X @ A + 0.3 * rng.normal(0, 1, (n_patients, n_factors))
-    Q = F @ B + 0.3 * rng.normal(0, 1, (n_treatments, n_factors))
-    b_user = X @ rng.normal(-0.3, 0.3, X.shape[1])  # comorbidities mostly lower the response
-    b_item = F @ rng.normal(0, 0.5, F.shape[1]) + 0.3 * rng.normal(0, 1, n_treatments)
-    raw = b_user[:, None] + b_item[None, :] + P @ Q.T / np.sqrt(n_factors)
-    scaled = 3.0 + signal_std * (raw - raw.mean()) / raw.std()
-    true = np.clip(scaled, *RATING_SCALE)
-    n_clipped = int(np.sum(true != scaled))
-
+    names, X, cls, F, true, n_clipped = _latent_truth(rng, n_patients, n_treatments, n_factors, n_classes,
+                                                      signal_std)
     observed = _observation_mask(true, density, missing, rng)
     noisy = np.clip(true + noise_std * rng.normal(0, 1, true.shape), *RATING_SCALE)
     patients = tuple(f"P{k + 1:04d}" for k in range(n_patients))
@@ -147,6 +140,69 @@ def make_treatment_responses(n_patients=500, n_treatments=40, n_factors=3, noise
     return TreatmentResponses(patients, treatments, ratings, X, tuple(names), F,
                               tuple([f"class_{chr(65 + c)}" for c in range(n_classes)] + list(PROPERTIES)),
                               cls, true, observed, float(noise_std), missing, description)
+
+
+def _latent_truth(rng, n_patients, n_treatments, n_factors, n_classes, signal_std):
+    """Steps 1-3 of the recipe: ``(comorbidity names, X, classes, F, true response, n clipped)``."""
+    names, prevalence = zip(*COMORBIDITIES)
+    X = (rng.random((n_patients, len(names))) < np.array(prevalence)).astype(np.float64)
+    cls = rng.integers(0, n_classes, size=n_treatments)
+    F = np.concatenate([np.eye(n_classes)[cls], (rng.random((n_treatments, len(PROPERTIES))) < 0.5)], axis=1)
+
+    A = rng.normal(0, 1, (X.shape[1], n_factors))
+    B = rng.normal(0, 1, (F.shape[1], n_factors))
+    P = X @ A + 0.3 * rng.normal(0, 1, (n_patients, n_factors))
+    Q = F @ B + 0.3 * rng.normal(0, 1, (n_treatments, n_factors))
+    b_user = X @ rng.normal(-0.3, 0.3, X.shape[1])  # comorbidities mostly lower the response
+    b_item = F @ rng.normal(0, 0.5, F.shape[1]) + 0.3 * rng.normal(0, 1, n_treatments)
+    raw = b_user[:, None] + b_item[None, :] + P @ Q.T / np.sqrt(n_factors)
+    scaled = 3.0 + signal_std * (raw - raw.mean()) / raw.std()
+    true = np.clip(scaled, *RATING_SCALE)
+    return names, X, cls, F, true, int(np.sum(true != scaled))
+
+
+@dataclass
+class TreatmentPrescriptions:
+    """Which treatments each patient was given (implicit feedback), and the truth behind it.
+
+    ``prescribed``: a ``(n_patients, n_treatments)`` :class:`~tinymed.sparse.CSRMatrix` of 1s,
+    the input of the implicit-feedback models; ``true_response``: :math:`t_{ui}` of every pair;
+    the features as in :class:`TreatmentResponses`.
+    """
+
+    patients: tuple
+    treatments: tuple
+    prescribed: CSRMatrix
+    patient_features: np.ndarray
+    treatment_features: np.ndarray
+    treatment_class: np.ndarray
+    true_response: np.ndarray
+    description: str = ""
+
+    def suited(self, threshold=4.0):
+        """``(n_patients, n_treatments)`` booleans: the pairs whose true response is at least ``threshold``."""
+        return self.true_response >= threshold
+
+
+def make_treatment_prescriptions(n_patients=500, n_treatments=40, n_factors=3, density=0.15, n_classes=6,
+                                 signal_std=0.9, random_state=0):
+    """Seeded synthetic prescriptions: steps 1-3 and 5 of the recipe (module docstring) with
+    ``missing='mnar'`` -- patients are given, more often, the treatments that suit them, and the
+    popular ones. Returns a :class:`TreatmentPrescriptions`."""
+    _check_args(n_patients, n_treatments, n_factors, 0.0, density, "mnar", n_classes, signal_std)
+    rng = np.random.default_rng(random_state)
+    _, X, cls, F, true, _ = _latent_truth(rng, n_patients, n_treatments, n_factors, n_classes, signal_std)
+    rows, cols = np.nonzero(_observation_mask(true, density, "mnar", rng))
+    prescribed = CSRMatrix.from_coo(rows, cols, np.ones(len(rows)), true.shape)
+    description = "\n".join([
+        "Synthetic prescriptions (tinymed.recsys.make_treatment_prescriptions); no clinical meaning",
+        f"patients: {n_patients}; treatments: {n_treatments} in {n_classes} mechanism classes",
+        (f"prescribed: {prescribed.nnz} pairs ({prescribed.nnz / true.size:.1%} of the matrix), more often where the "
+         f"true response is high; true response: rank-{n_factors} + biases, sd {signal_std}"),
+    ])
+    return TreatmentPrescriptions(tuple(f"P{k + 1:04d}" for k in range(n_patients)),
+                                  tuple(f"T{k + 1:03d}" for k in range(n_treatments)), prescribed, X, F, cls, true,
+                                  description)
 
 
 def _observation_mask(true, density, missing, rng):

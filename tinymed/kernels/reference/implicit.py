@@ -68,7 +68,8 @@ def als_conjugate_gradient_rows(indptr, indices, confidence, X, Y, gram, cg_step
         rs_old = r @ r
         for _ in range(cg_steps if rs_old >= 1e-20 else 0):
             Ad = gram @ d + als_normal_terms(Yu, c, d)
-            alpha = rs_old / (d @ Ad)
+            with np.errstate(divide="ignore", invalid="ignore"):  # a singular system: inf or NaN, reported by the model
+                alpha = rs_old / (d @ Ad)
             x += alpha * d
             r -= alpha * Ad
             rs_new = r @ r
