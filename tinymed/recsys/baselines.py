@@ -80,6 +80,6 @@ def baseline_sgd(trainset, n_epochs=20, learning_rate=0.005, reg=0.02):
     bu, bi = np.zeros(trainset.n_users), np.zeros(trainset.n_items)
     sweep = backend.kernel("baseline_sgd_epochs")
     run_epochs("baselines (bsl_options method 'sgd')", n_epochs,
-               lambda: sweep(R.row_of_entries(), R.indices, R.data, trainset.global_mean, bu, bi, 1, learning_rate,
+               lambda _: sweep(R.row_of_entries(), R.indices, R.data, trainset.global_mean, bu, bi, 1, learning_rate,
                              reg), bu=bu, bi=bi)
     return bu, bi

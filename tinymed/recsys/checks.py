@@ -43,12 +43,12 @@ def rates(where, default, **values):
 
 
 def run_epochs(where, n_epochs, epoch_step, verbose=False, **arrays):
-    """Call ``epoch_step()`` ``n_epochs`` times, checking after each that ``arrays`` (the factors
-    and biases it moves, by name) are still finite (:func:`check_finite`)."""
+    """Call ``epoch_step(epoch)`` for ``epoch = 0, 1, ..., n_epochs - 1``, checking after each that
+    ``arrays`` (the factors and biases it moves, by name) are still finite (:func:`check_finite`)."""
     for epoch in range(n_epochs):
         if verbose:
             print(f"Processing epoch {epoch}")
-        epoch_step()
+        epoch_step(epoch)
         check_finite(where, epoch, n_epochs, **arrays)
 
 

@@ -48,7 +48,7 @@ class CoClustering(AlgoBase):
         user_rows = (by_user.indptr, by_user.indices, by_user.data)
         item_rows = (by_item.indptr, by_item.indices, by_item.data)
         run_epochs("CoClustering.fit", self.n_epochs,
-                   lambda: rounds(user_rows, item_rows, self.user_mean, self.item_mean, self.cltr_u, self.cltr_i,
+                   lambda _: rounds(user_rows, item_rows, self.user_mean, self.item_mean, self.cltr_u, self.cltr_i,
                                   self.n_cltr_u, self.n_cltr_i, 1, t.global_mean), self.verbose)
         self.avg_cltr_u, self.avg_cltr_i, self.avg_cocltr = backend.kernel("co_cluster_averages")(
             by_user.row_of_entries(), by_user.indices, by_user.data, self.cltr_u, self.cltr_i, self.n_cltr_u,

@@ -88,7 +88,7 @@ class SVD(AlgoBase):
         args = (self.biased, self.lr_bu, self.lr_bi, self.lr_pu, self.lr_qi,
                 self.reg_bu, self.reg_bi, self.reg_pu, self.reg_qi)
         run_epochs("SVD.fit", self.n_epochs,
-                   lambda: sweep(users, items, ratings, mu, self.bu, self.bi, self.pu, self.qi, 1, *args),
+                   lambda _: sweep(users, items, ratings, mu, self.bu, self.bi, self.pu, self.qi, 1, *args),
                    self.verbose, bu=self.bu, bi=self.bi, pu=self.pu, qi=self.qi)
         return self
 
@@ -154,7 +154,7 @@ class SVDpp(AlgoBase):
         rates_ = (self.lr_bu, self.lr_bi, self.lr_pu, self.lr_qi, self.lr_yj,
                   self.reg_bu, self.reg_bi, self.reg_pu, self.reg_qi, self.reg_yj)
         run_epochs("SVDpp.fit", self.n_epochs,
-                   lambda: sweep(R.indptr, R.indices, R.data, trainset.global_mean, self.bu, self.bi, self.pu,
+                   lambda _: sweep(R.indptr, R.indices, R.data, trainset.global_mean, self.bu, self.bi, self.pu,
                                  self.qi, self.yj, 1, *rates_),
                    self.verbose, bu=self.bu, bi=self.bi, pu=self.pu, qi=self.qi, yj=self.yj)
         return self
@@ -207,7 +207,7 @@ class NMF(AlgoBase):
         mu = trainset.global_mean if self.biased else 0.0
         args = (self.biased, self.lr_bu, self.lr_bi, self.reg_pu, self.reg_qi, self.reg_bu, self.reg_bi)
         run_epochs("NMF.fit", self.n_epochs,
-                   lambda: step(R.indptr, R.indices, R.data, mu, self.bu, self.bi, self.pu, self.qi, 1, *args),
+                   lambda _: step(R.indptr, R.indices, R.data, mu, self.bu, self.bi, self.pu, self.qi, 1, *args),
                    self.verbose, bu=self.bu, bi=self.bi, pu=self.pu, qi=self.qi)
         return self
 

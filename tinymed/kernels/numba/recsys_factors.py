@@ -1,7 +1,9 @@
 """Numba loops for SVD++ and NMF (formulas, shapes and conventions: the reference twins in
 :mod:`tinymed.kernels.reference.recsys_factors`); the same numbers, compiled.
 
-No ``fastmath``: the sweeps must round exactly as the reference does.
+No ``fastmath``: the sweeps must round exactly as the reference does. NMF divides as IEEE
+arithmetic does (``error_model="numpy"``: a zero denominator gives inf or NaN, as in the
+reference, and the model reports the diverged factors, rather than an exception from inside the loop).
 """
 
 import numpy as np
@@ -41,7 +43,7 @@ def svdpp_sgd_epochs(indptr, items, ratings, global_mean, bu, bi, pu, qi, yj, n_
                         yj[j, f] += lr_yj * (step - reg_yj * yj[j, f])
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def nmf_epochs(indptr, items, ratings, global_mean, bu, bi, pu, qi, n_epochs, biased,
                lr_bu, lr_bi, reg_pu, reg_qi, reg_bu, reg_bi):
     """NMF, in place: per epoch, sweep the ratings (biases by SGD; numerators ``q r`` / ``p r`` and
@@ -80,7 +82,7 @@ def nmf_epochs(indptr, items, ratings, global_mean, bu, bi, pu, qi, n_epochs, bi
             _rescale_row(qi, item_num, item_den, i, n_item_ratings[i], reg_qi)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _rescale_row(factors, num, den, row, count, reg):
     for f in range(factors.shape[1]):
         if factors[row, f] != 0:

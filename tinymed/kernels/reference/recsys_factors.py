@@ -97,4 +97,5 @@ def _rescale(factors, num, den, counts, reg):
     """``f <- f num / (den + count reg f)`` where ``f != 0`` (NMF's multiplicative step)."""
     moving = factors != 0
     den = den + (counts[:, None] * reg) * factors
-    factors[moving] *= num[moving] / den[moving]
+    with np.errstate(divide="ignore", invalid="ignore"):  # a zero denominator: inf or NaN, reported by the model
+        factors[moving] *= num[moving] / den[moving]
