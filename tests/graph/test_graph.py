@@ -11,6 +11,8 @@ from tinymed.graph import (
     MEDICAL_KG_CSV,
     KnowledgeGraph,
     PowerIterationFailedConvergence,
+    ZeroSumError,
+    google_matrix,
     hits,
     load_medical_kg,
     pagerank,
@@ -145,6 +147,49 @@ def test_pagerank_errors():
     with pytest.raises(TypeError, match="KnowledgeGraph or a networkx graph"):
         pagerank({"a": ["b"]})
     assert pagerank(KnowledgeGraph()) == {} and hits(KnowledgeGraph()) == ({}, {})
+    for name in ("personalization", "nstart", "dangling"):  # networkx's ZeroDivisionError, a ValueError here
+        for kind in (ValueError, ZeroDivisionError, ZeroSumError):
+            with pytest.raises(kind, match=f"{name} must give some node a positive value"):
+                pagerank(kg, **{name: {"a": 0.0}})
+
+
+# ----- the Google matrix and zero-weight edges -----------------------------------------------------
+def test_google_matrix_by_hand_and_its_eigenvector_is_pagerank():
+    # a -> b, a -> c (weights 1 and 3), b -> a, c dangling
+    kg = kg_of([("a", "b", "r", 1.0), ("a", "c", "r", 3.0), ("b", "a")])
+    M = google_matrix(kg, alpha=0.8)
+    walk = np.array([[0, 0.25, 0.75], [1, 0, 0], [1 / 3, 1 / 3, 1 / 3]])
+    np.testing.assert_allclose(M, 0.8 * walk + 0.2 / 3, rtol=1e-15)
+    np.testing.assert_allclose(M.sum(axis=1), 1.0)
+    values, vectors = np.linalg.eig(M.T)
+    x = np.real(vectors[:, np.argmax(np.real(values))])
+    scores = pagerank(kg, alpha=0.8, tol=1e-14, max_iter=1000)
+    np.testing.assert_allclose(x / x.sum(), [scores[n] for n in "abc"], rtol=1e-10)
+    ordered = google_matrix(kg, alpha=0.8, nodelist=["c", "a", "b"])
+    np.testing.assert_allclose(ordered, M[np.ix_([2, 0, 1], [2, 0, 1])])
+    assert google_matrix(KnowledgeGraph()).shape == (0, 0)
+    with pytest.raises(ValueError, match="nodelist must list distinct nodes"):
+        google_matrix(kg, nodelist=["a", "a"])
+
+
+def test_a_node_whose_edges_weigh_nothing_is_dangling():
+    # b's only edge weighs 0: the walker leaves b as from a node without edges
+    zero = kg_of([("a", "b"), ("b", "c", "r", 0.0), ("c", "a")])
+    none = KnowledgeGraph.from_edges([("a", "b"), ("c", "a")])
+    none.add_node("b")
+    scores = pagerank(zero)
+    assert all(np.isfinite(list(scores.values()))) and sum(scores.values()) == pytest.approx(1.0)
+    assert scores == pytest.approx(pagerank(none))
+    np.testing.assert_allclose(google_matrix(zero)[1], 1 / 3)
+
+
+def test_hits_weight_argument():
+    kg = kg_of([("a", "b", "r", 5.0), ("a", "c"), ("d", "c")])
+    weighted, _ = hits(kg, tol=1e-12, max_iter=1000)
+    unweighted, _ = hits(kg, tol=1e-12, max_iter=1000, weight=None)
+    assert weighted["a"] > unweighted["a"]
+    renamed = kg_of([{"head": "a", "tail": "b", "strength": 5.0}, ("a", "c"), ("d", "c")])
+    assert hits(renamed, tol=1e-12, max_iter=1000, weight="strength")[0] == pytest.approx(weighted)
 
 
 # ----- HITS ------------------------------------------------------------------------------------------

@@ -5,7 +5,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tinymed.graph import KnowledgeGraph, PowerIterationFailedConvergence, hits, load_medical_kg, pagerank
+from tinymed.graph import (
+    KnowledgeGraph,
+    PowerIterationFailedConvergence,
+    google_matrix,
+    hits,
+    load_medical_kg,
+    pagerank,
+)
 
 nx = pytest.importorskip("networkx", reason="networkx is not installed")
 
@@ -90,5 +97,56 @@ def test_hits_matches_networkx_where_the_answer_is_unique(G):
         return
     h, a = hits(G, tol=1e-13, max_iter=5000)
     h_nx, a_nx = nx.hits(G, tol=1e-13)
+    assert_same(h, h_nx, 1e-8)
+    assert_same(a, a_nx, 1e-8)
+
+
+@given(G=nx_graphs(), alpha=st.floats(0.05, 0.95), weighted=st.booleans())
+def test_google_matrix_matches_networkx(G, alpha, weighted):
+    weight = "weight" if weighted else None
+    nodes = list(G)
+    personalization = {n: float(k + 1) for k, n in enumerate(nodes[::2])}
+    for kwargs in ({}, {"personalization": personalization}, {"dangling": personalization},
+                   {"nodelist": nodes[::-1]}):
+        np.testing.assert_allclose(google_matrix(G, alpha=alpha, weight=weight, **kwargs),
+                                   nx.google_matrix(G, alpha=alpha, weight=weight, **kwargs), rtol=1e-12, atol=1e-15)
+
+
+def test_zero_weight_edges_give_networkx_scores():
+    G = nx.DiGraph()
+    G.add_weighted_edges_from([("a", "b", 0.0), ("b", "a", 1.0), ("b", "c", 2.0), ("c", "a", 1.0), ("d", "c", 0.0)])
+    assert_same(pagerank(G), nx.pagerank(G), 1e-12)
+    np.testing.assert_allclose(google_matrix(G), nx.google_matrix(G), rtol=1e-12)
+
+
+def test_networkx_users_except_clauses_catch_tinymeds_errors():
+    G = nx.path_graph(30)
+    with pytest.raises(nx.PowerIterationFailedConvergence) as info:
+        pagerank(G, max_iter=1)
+    assert isinstance(info.value, PowerIterationFailedConvergence) and info.value.num_iterations == 1
+    with pytest.raises(nx.PowerIterationFailedConvergence):
+        hits(G, max_iter=1)
+    for function in (pagerank, google_matrix):
+        with pytest.raises(ZeroDivisionError, match="personalization must give some node a positive value"):
+            function(G, personalization={0: 0.0})
+
+
+def test_hits_weights_match_networkx():
+    rng = np.random.default_rng(7)
+    G = nx.gnp_random_graph(25, 0.2, seed=7, directed=True)
+    for u, v in G.edges:
+        G[u][v]["strength"] = float(rng.random()) + 0.5
+    plain = nx.DiGraph()
+    plain.add_nodes_from(G)  # the same node order
+    plain.add_edges_from(G.edges())
+    h, a = hits(G, tol=1e-12, max_iter=2000, weight=None)
+    h_nx, a_nx = nx.hits(plain, tol=1e-12)
+    assert_same(h, h_nx, 1e-8)
+    assert_same(a, a_nx, 1e-8)
+    renamed = nx.DiGraph()
+    renamed.add_nodes_from(G)
+    renamed.add_weighted_edges_from((u, v, d["strength"]) for u, v, d in G.edges(data=True))
+    h, a = hits(G, tol=1e-12, max_iter=2000, weight="strength")
+    h_nx, a_nx = nx.hits(renamed, tol=1e-12)
     assert_same(h, h_nx, 1e-8)
     assert_same(a, a_nx, 1e-8)
