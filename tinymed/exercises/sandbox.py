@@ -37,7 +37,18 @@ def _child_environment():
     root = str(Path(__file__).resolve().parents[2])  # the folder that holds the tinymed package
     env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env["MPLBACKEND"] = "Agg"
+    # hypothesis keeps a cache folder; not in the student's folder
+    env.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", str(Path(tempfile.gettempdir()) / "tinymed-exercises-hypothesis"))
     return env
+
+
+def _kill(child):
+    """End the child and whatever it started (a student's code may start processes of its own)."""
+    if hasattr(os, "killpg"):
+        os.killpg(child.pid, signal.SIGKILL)
+    else:
+        child.kill()
+    child.wait()
 
 
 def _read_lines(stream, lines):
@@ -67,6 +78,19 @@ def _timed_out(todo, current, timeout, results) -> int:
     return after
 
 
+def _ended(code, printed, todo, current, results):
+    """The child has exited: normally after the last part, or during part ``current`` (``None``: before
+    the file loaded), which then scores 0 with the end of what it printed."""
+    if current is None:
+        return len(todo), f"the grader's process died (exit status {code}):\n{printed}"
+    if current < len(todo):
+        results[current] = PartResult(todo[current].name, 0, todo[current].points,
+                                      f"the grader's process died (exit status {code}) during this part"
+                                      + (f"; what it printed last:\n{printed}" if printed else ""))
+        current += 1
+    return current, ""
+
+
 def _run_child(path, exercise, first, timeout, results):
     """Grade parts ``first...`` in one child; returns the next part to start from and a message
     about the whole file (why it did not load), filling ``results`` as reports come in."""
@@ -82,22 +106,12 @@ def _run_child(path, exercise, first, timeout, results):
             try:
                 line = lines.get(timeout=timeout if started else timeout + _STARTUP)
             except queue.Empty:
-                os.killpg(child.pid, signal.SIGKILL)
-                child.wait()
+                _kill(child)
                 if current is None:
                     return len(todo), f"loading {Path(path).name} did not finish within {timeout:g} s"
                 return _timed_out(todo, current, timeout, results), ""
             if line is None:
-                code = child.wait()
-                if current is None:
-                    return len(todo), f"the grader's process died (exit status {code}):\n{_tail(err)}"
-                if current == len(todo):
-                    return current, ""
-                tail = _tail(err)
-                results[current] = PartResult(todo[current].name, 0, todo[current].points,
-                                              f"the grader's process died (exit status {code}) during this part"
-                                              + (f"; what it printed last:\n{tail}" if tail else ""))
-                return current + 1, ""
+                return _ended(child.wait(), _tail(err), todo, current, results)
             message = json.loads(line)
             if "ready" in message:
                 started = True

@@ -75,6 +75,18 @@ def _solution_imports(tasks) -> list:
     return lines
 
 
+def _merged(lines) -> list:
+    """Import lines with every ``from M import a`` of one module ``M`` made one line."""
+    plain, names = [], {}
+    for line in lines:
+        if line.startswith("from "):
+            module, name = line[len("from "):].split(" import ")
+            names.setdefault(module, []).append(name)
+        elif line not in plain:
+            plain.append(line)
+    return plain + [f"from {module} import {', '.join(found)}" for module, found in names.items()]
+
+
 def student_source(exercise, filename=None) -> str:
     """The student's file: the header, ``import numpy as np``, ``EXERCISE = ...`` and one stub per task."""
     filename = filename or f"{exercise.name}.py"
@@ -85,8 +97,7 @@ def student_source(exercise, filename=None) -> str:
 def solution_source(exercise, filename=None) -> str:
     """The teacher's file: the student's, with every body the reference's (tinymed's own code)."""
     filename = filename or f"{exercise.name}.py"
-    imports = ["import numpy as np"] + [line for line in _solution_imports(exercise.tasks)
-                                        if line != "import numpy as np"]
+    imports = _merged(["import numpy as np"] + _solution_imports(exercise.tasks))
     return "\n".join([_header(exercise, filename)] + imports + ["", f'EXERCISE = "{exercise.name}"', ""]
                      + ["\n" + _solution_body(t) for t in exercise.tasks])
 
