@@ -129,6 +129,63 @@ def test_capture_and_rollout_of_a_transformer_encoder():
     assert [a.shape for a in recorded] == [(2, 2, 5, 5)] * 2
     rollout = attention_rollout(recorded)
     assert rollout.shape == (2, 5, 5) and np.allclose(rollout.sum(-1), 1.0)
-    with pytest.raises(ValueError, match="holds no nn.MultiheadAttention"):
+    with pytest.raises(ValueError, match="Linear holds no attention layer"):
         with capture_attention(nn.Linear(2, 2)):
             pass
+
+
+# ----- the attention of tinymed.models' GPT and BERT, against transformers' output_attentions ---------
+GPT_SIZES = dict(vocab_size=37, n_positions=12, n_embd=12, n_layer=2, n_head=3)
+BERT_SIZES = dict(vocab_size=41, hidden_size=12, num_hidden_layers=2, num_attention_heads=3, intermediate_size=20,
+                  max_position_embeddings=12)
+
+
+def hugging_face_twin(kind):
+    """A transformers model in float64 with random weights, attention computed eagerly (so it can
+    return its weights), and tinymed's model holding the same weights."""
+    transformers = pytest.importorskip("transformers", reason="the comparison needs transformers")
+    torch = pytest.importorskip("torch", reason="the comparison needs PyTorch")
+    from tinymed.models import BERT, GPT, BertConfig, GPTConfig
+
+    torch.manual_seed(0)
+    if kind == "gpt":
+        theirs = transformers.GPT2LMHeadModel(transformers.GPT2Config(**GPT_SIZES, attn_implementation="eager"))
+        ours = GPT(GPTConfig(**GPT_SIZES))
+    else:
+        theirs = transformers.BertModel(transformers.BertConfig(**BERT_SIZES, attn_implementation="eager"))
+        ours = BERT(BertConfig(**BERT_SIZES))
+    theirs = theirs.double().eval()
+    ours.double().eval().load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+    return ours, theirs, torch
+
+
+@pytest.mark.parametrize("kind", ["gpt", "bert"])
+def test_captured_gpt_and_bert_attention_equals_transformers(kind):
+    ours, theirs, torch = hugging_face_twin(kind)
+    rng = np.random.default_rng(7)
+    ids = rng.integers(1, 37, (3, 9))
+    mask = np.ones_like(ids)
+    mask[1, 6:] = 0  # padding in the second sequence (BERT)
+    extra = {} if kind == "gpt" else dict(attention_mask=mask)
+    with capture_attention(ours) as recorded:
+        with tinymed.no_grad():
+            ours(ids, **extra)
+    expected = theirs(torch.tensor(ids), output_attentions=True,
+                      **{k: torch.tensor(v) for k, v in extra.items()}).attentions
+    assert len(recorded) == len(expected) == 2
+    for got, want in zip(recorded, expected):
+        np.testing.assert_allclose(got, want.detach().numpy(), rtol=1e-9, atol=1e-12)
+    rollout = attention_rollout(recorded)
+    if kind == "gpt":
+        assert np.all(np.triu(rollout[0], 1) == 0)  # no position draws on a later one
+    else:
+        assert np.all(rollout[1][:6, 6:] == 0)  # no real token draws on the padding
+
+
+def test_a_gpt_generating_with_a_cache_is_refused():
+    from tinymed.models import GPT, DynamicCache, GPTConfig
+
+    model = GPT(GPTConfig(**GPT_SIZES)).eval()
+    with pytest.raises(ValueError, match="key/value cache"):
+        with capture_attention(model), tinymed.no_grad():
+            model(np.array([[1, 2]]), past_key_values=DynamicCache())

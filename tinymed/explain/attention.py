@@ -13,9 +13,10 @@ through all the layers, from each input token -- a map for a classifier that rea
 position (the first token, or a pooled one) or averages them.  Attention weights are what a
 model *looks at*, not a proof of what it *uses*; the lesson sets rollout beside gradients.
 
-:func:`capture_attention` records the per-head weights of every ``nn.MultiheadAttention``
-inside a model while it runs, even where the model asks for none (``TransformerEncoderLayer``
-calls its attention with ``need_weights=False``).
+:func:`capture_attention` records the per-head weights of every attention layer inside a model
+while it runs -- ``nn.MultiheadAttention`` (also where the model asks for none:
+``TransformerEncoderLayer`` calls it with ``need_weights=False``) and the self-attention of
+:class:`tinymed.models.GPT` and :class:`tinymed.models.BERT`.
 """
 
 from __future__ import annotations
@@ -25,8 +26,11 @@ import contextlib
 import numpy as np
 
 from .. import backend
-from ..autograd import Tensor
+from ..autograd import Tensor, no_grad
+from ..models.bert import BertSelfAttention
+from ..models.gpt import GPT2Attention
 from ..nn import Module, MultiheadAttention
+from ..nn import functional as F
 
 HEAD_FUSIONS = ("mean", "max", "min")
 
@@ -62,27 +66,35 @@ def attention_rollout(attentions, head_fusion: str = "mean", add_residual: bool 
 @contextlib.contextmanager
 def capture_attention(model: Module):
     """``with capture_attention(model) as attentions: model(x)`` fills ``attentions`` with the
-    per-head weights ``(N, heads, L, S)`` of every ``nn.MultiheadAttention`` inside ``model``,
-    in the order they ran (the input's dropout not applied).  What each caller receives is
-    unchanged.
+    per-head weights ``(N, heads, L, S)`` of every attention layer inside ``model``
+    (``nn.MultiheadAttention``, GPT's and BERT's self-attention), in the order they ran, before
+    any dropout.  What each layer returns is unchanged.
 
-    A forward hook cannot do this: it sees the weights only when the caller asked for them.  So
-    each attention module's ``forward`` is wrapped, for the duration of the block, to compute
-    them always and record them.
+    GPT's and BERT's layers receive all they need positionally, so a forward hook recomputes the
+    weights from the same inputs.  ``nn.MultiheadAttention`` takes its masks by keyword, which a
+    hook does not see, so its ``forward`` is wrapped, for the duration of the block, to compute
+    the weights always and record them.
     """
     if not isinstance(model, Module):
         raise TypeError(f"capture_attention: expected a Module, got {type(model).__name__}")
-    modules = [m for m in model.modules() if isinstance(m, MultiheadAttention)]
+    modules = [m for m in model.modules() if isinstance(m, (MultiheadAttention, *_RECOMPUTED))]
     if not modules:
-        raise ValueError(f"capture_attention: {type(model).__name__} holds no nn.MultiheadAttention")
-    recorded = []
+        raise ValueError(f"capture_attention: {type(model).__name__} holds no attention layer "
+                         "(nn.MultiheadAttention, GPT's or BERT's self-attention)")
+    recorded, handles = [], []
     for module in modules:
-        module.forward = _recording(module, recorded)
+        if isinstance(module, MultiheadAttention):
+            module.forward = _recording(module, recorded)
+        else:
+            handles.append(module.register_forward_hook(_recomputing(recorded)))
     try:
         yield recorded
     finally:
         for module in modules:
-            del module.forward
+            if isinstance(module, MultiheadAttention):
+                del module.forward
+        for handle in handles:
+            handle.remove()
 
 
 def _recording(module: MultiheadAttention, recorded: list):
@@ -100,3 +112,34 @@ def _recording(module: MultiheadAttention, recorded: list):
         return out, (Tensor(weights.data.mean(axis=-3)) if average_attn_weights else weights)
 
     return record
+
+
+def _gpt_weights(module: GPT2Attention, args) -> Tensor:
+    """GPT-2's causal attention weights for ``module(x)`` (without a key/value cache)."""
+    x, cache = args[0], (args[1] if len(args) > 1 else None)
+    if cache is not None:
+        raise ValueError("capture_attention: GPT's attention ran with a key/value cache (generation); "
+                         "capture it on a full forward pass, model(input_ids)")
+    batch, length, e = x.shape
+    q, k, v = (module._heads(t, batch, length) for t in (module.c_attn(x)[..., i * e:(i + 1) * e] for i in range(3)))
+    return F.scaled_dot_product_attention(q, k, v, is_causal=True, return_weights=True)[1]
+
+
+def _bert_weights(module: BertSelfAttention, args) -> Tensor:
+    """BERT's attention weights for ``module(x, key_mask)``, the padding keys masked."""
+    x, key_mask = args[0], (args[1] if len(args) > 1 else None)
+    batch, length, hidden = x.shape
+    q, k, v = (t.reshape(batch, length, module.num_heads, module.head_dim).transpose(1, 2)
+               for t in (module.query(x), module.key(x), module.value(x)))
+    return F.scaled_dot_product_attention(q, k, v, attn_mask=key_mask, return_weights=True)[1]
+
+
+_RECOMPUTED = {GPT2Attention: _gpt_weights, BertSelfAttention: _bert_weights}
+
+
+def _recomputing(recorded: list):
+    """A forward hook that records the weights of the attention layer it is put on."""
+    def hook(module, args, output):
+        with no_grad():
+            recorded.append(_RECOMPUTED[type(module)](module, args).numpy())
+    return hook
