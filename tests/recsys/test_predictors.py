@@ -324,6 +324,17 @@ def test_weighted_hybrid_blends_and_drops_impossible_components(make_trainset):
     hybrid.set_weights([1, 0])
     q = hybrid.predict("nobody", "nothing")
     assert q.details["was_impossible"] and q.est == pytest.approx(t.global_mean)
+
+
+def test_weighted_hybrid_falls_back_on_a_component_without_weight(make_trainset):
+    t = make_trainset(TRIPLES)
+    features = {"a": [1.0, 0.0], "b": [1.0, 1.0], "c": [0.0, 1.0], "new": [0.9, 0.1]}
+    svd, content = SVD(n_factors=2, n_epochs=2, random_state=0), ContentBased(features, k=2)
+    hybrid = WeightedHybrid([svd, content], weights=[1.0, 0.0]).fit(t)
+    p = hybrid.predict("u", "new")  # SVD has never seen the new treatment; content has its features
+    assert not p.details["was_impossible"] and "averaged those that could" in p.details["fallback"]
+    assert p.est == pytest.approx(content.predict("u", "new").est)
+    assert hybrid.predict("u", "c").est == pytest.approx(svd.predict("u", "c").est)  # the weights where both can
     with pytest.raises(ValueError, match="non-negative weights"):
         hybrid.set_weights([1, -1])
 

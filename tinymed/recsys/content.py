@@ -168,8 +168,11 @@ class WeightedHybrid(AlgoBase):
     """Weighted blend of several predictors' estimates: ``sum_k a_k est_k / sum_k a_k``.
 
     A component that cannot predict a pair (``was_impossible``) drops out of that pair's
-    blend and the remaining weights are renormalised; if all drop out the blend of their
-    fallbacks is returned, marked impossible. ``weights`` default to equal;
+    blend and the remaining weights are renormalised. When no weighted component can
+    predict it -- a new treatment, say, with all the weight on SVD -- the components that
+    can (a content predictor given weight 0) are averaged instead, and ``details`` says so:
+    a weight tunes the blend, it does not switch a fallback off. If none can, the blend of
+    their fallbacks is returned, marked impossible. ``weights`` default to equal;
     :meth:`set_weights` changes them without refitting, and without predicting again: the
     components' estimates of each (user, item) pair are kept until the next ``fit``, so
     trying many weights on a validation set costs one pass of the components.
@@ -211,9 +214,14 @@ class WeightedHybrid(AlgoBase):
     def predict(self, uid, iid, r_ui=None, clip=True, verbose=False):
         self._check_fitted("predict")
         ests, usable = self.component_estimates(uid, iid)
-        w = self.weights * usable if (usable & (self.weights > 0)).any() else self.weights
+        details = {"was_impossible": False, "components": ests.tolist()}
+        if (usable & (self.weights > 0)).any():
+            w = self.weights * usable
+        elif usable.any():
+            w = usable.astype(np.float64)
+            details["fallback"] = "No weighted component could predict this pair; averaged those that could."
+        else:
+            w = self.weights
+            details.update(was_impossible=True, reason="No component could predict this pair.")
         est = float(np.sum(w * ests) / np.sum(w))
-        details = {"was_impossible": not (usable & (self.weights > 0)).any(), "components": ests.tolist()}
-        if details["was_impossible"]:
-            details["reason"] = "No component could predict this pair."
         return self._prediction(uid, iid, r_ui, est, details, clip, verbose)
