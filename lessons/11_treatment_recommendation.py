@@ -38,7 +38,8 @@ from tinymed.recsys import (
 from tinymed.recsys.model_selection import train_test_split
 from tinymed.recsys.similarities import similarity_matrix
 
-N_PATIENTS, N_TREATMENTS = (800, 60) if quick() else (2000, 300)
+# quick mode: fewer patients and treatments, about as many responses per patient (45 and 50)
+N_PATIENTS, N_TREATMENTS, DENSITY = (500, 150, 0.3) if quick() else (2000, 300, 0.167)
 
 # %% [markdown]
 # ## 1. The data: who responded to what
@@ -57,7 +58,7 @@ N_PATIENTS, N_TREATMENTS = (800, 60) if quick() else (2000, 300)
 # $r_{ij}$ = response of patient $i$ to treatment $j$ — most entries empty.
 
 # %%
-truth = make_treatment_responses(N_PATIENTS, N_TREATMENTS, density=0.167, random_state=0)
+truth = make_treatment_responses(N_PATIENTS, N_TREATMENTS, density=DENSITY, random_state=0)
 print(truth.description)
 data = truth.to_dataset()
 trainset, testset = train_test_split(data, test_size=0.2, random_state=0)
@@ -72,10 +73,20 @@ print(f"mean true response: observed pairs {observed_mean:.2f}, all pairs {truth
 # %% [markdown]
 # The best possible predictor knows the true response $t_{ui}$ and still misses the noise.
 # Its RMSE on the test set is the **irreducible error**: no method can go below it.
+#
+# It comes out a little *below* the noise sd of 0.5. A recorded response is the truth plus
+# noise, clipped to the 1–5 scale: near the ends of the scale the clip cuts the noise
+# short (a true 4.8 plus noise 0.9 is recorded as 5, an error of 0.2), so those responses
+# sit closer to the truth than the noise sd says. Mid-scale responses are never clipped.
 
 # %%
 oracle = truth.oracle_rmse(testset)
 print(f"irreducible RMSE on the test set: {oracle:.3f} (noise sd {truth.noise_std})")
+true_of_test = np.array([truth.true_rating(u, i) for u, i, _ in testset])
+mid_scale = (true_of_test > 2) & (true_of_test < 4)
+oracle_mid = truth.oracle_rmse([row for row, mid in zip(testset, mid_scale) if mid])
+oracle_ends = truth.oracle_rmse([row for row, mid in zip(testset, mid_scale) if not mid])
+print(f"  of true responses in (2, 4): {oracle_mid:.3f}; nearer the ends of the scale: {oracle_ends:.3f}")
 
 # %% [markdown]
 # ## 2. Similarity — and why the article's F14 is not one
@@ -84,10 +95,13 @@ print(f"irreducible RMSE on the test set: {oracle:.3f} (noise sd {truth.noise_st
 #
 # $$\mathrm{sim}(u, v) = 1 - \frac{\sqrt{\sum_{j} (r_{uj} - r_{vj})^2}}{\sqrt{\sum_j r_{uj}^2 \sum_j r_{vj}^2}} .$$
 #
-# The numerator is a distance (units: stars); the denominator is the product of two norms
-# (units: stars²). So the value changes with the rating scale, and with how many
-# treatments the two patients share: for long rows it creeps to 1 whatever the
-# disagreement, and for short rows of small ratings it is unbounded below. The standard
+# In a rating matrix the sums run over the treatments *both* patients received (their
+# co-rated treatments), as for every similarity below: nothing else can be compared. So
+# the number of terms changes from pair to pair. The numerator is a distance (units:
+# stars); the denominator is the product of two norms (units: stars²). So the value
+# changes with the rating scale, and with how many treatments the two patients share:
+# for long rows it creeps to 1 whatever the disagreement, and for short rows of small
+# ratings it is unbounded below. The standard
 # choices are scale-free or bounded: cosine $\frac{\sum r_{uj} r_{vj}}{\sqrt{\sum r_{uj}^2 \sum r_{vj}^2}}$,
 # Pearson (cosine of mean-centred ratings), and the mean squared difference
 # $\mathrm{msd} = 1 / (1 + \frac1n \sum_j (r_{uj} - r_{vj})^2)$.
@@ -103,19 +117,22 @@ print("F14 on the same patients rated on a 0.2-1.0 scale instead of 1-5:",
       round(article_euclidean([0.4], [0.8]), 3), "vs", round(article_euclidean([2.0], [4.0]), 3))
 print("F14 of one shared treatment rated 0.2 and 1.0:", article_euclidean([0.2], [1.0]))
 
-fig, ax = plt.subplots(1, 2, figsize=(11, 4))
-ax[0].semilogx(lengths, f14_disagree, "o-", label="F14: 2 stars apart")
-ax[0].semilogx(lengths, f14_agree, "s-", label="F14: half a star apart")
-ax[0].axhline(msd_disagree, color="k", ls="--", label="msd: 2 stars apart (any length)")
-ax[0].set_xlabel("number of shared treatments")
-ax[0].set_ylabel("similarity")
-ax[0].set_title("Article F14 depends on the row length, not the agreement")
-ax[0].legend()
+fig_f14, ax = plt.subplots(figsize=(6, 4))
+ax.semilogx(lengths, f14_disagree, "o-", label="F14: 2 stars apart")
+ax.semilogx(lengths, f14_agree, "s-", label="F14: half a star apart")
+ax.axhline(msd_disagree, color="k", ls="--", label="msd: 2 stars apart (any length)")
+ax.set_xlabel("number of co-rated treatments")
+ax.set_ylabel("similarity")
+ax.set_title("Article F14 depends on the row length, not the agreement")
+ax.legend()
+plt.savefig(out_dir() / "11_f14_and_row_length.png", dpi=100)
 
 # %% [markdown]
 # The same three similarities on the data: the rating matrix of the 40 patients with the
 # most responses (grey: none recorded) and their patient–patient similarity matrices. F14
-# calls almost every pair nearly identical; msd and Pearson tell them apart.
+# calls almost every pair nearly identical; msd and Pearson tell them apart. Used as
+# neighbour weights (section 3), F14's nearly equal values make a plain average of the
+# neighbours, and predict worse than msd.
 
 # %%
 n_show = 40
@@ -243,6 +260,19 @@ print(f"alpha chosen on a validation split: {alpha:.1f}")
 evaluate(f"hybrid, {alpha:.1f} SVD + {1 - alpha:.1f} content", blend.set_weights([alpha, 1 - alpha]))
 
 # %% [markdown]
+# Whatever $lpha$ the validation picks — even 1.0, all the weight on SVD — the blend
+# falls back on content for the new treatment: a component that cannot predict a pair
+# drops out of its blend, and if none of the weighted ones can, those that can take over
+# (`details` says so).
+
+# %%
+blend_cold = WeightedHybrid([SVD(n_factors=10, n_epochs=40, lr_all=0.01, reg_all=0.05, random_state=0),
+                             ContentBased(features, sim="cosine", baseline=True)], weights=[alpha, 1 - alpha])
+cold_blend = blend_cold.fit(train_without_new).test(responses_to_new)
+print(f"blend ({alpha:.1f} SVD) on the new treatment: RMSE {accuracy.rmse(cold_blend, verbose=False):.3f}, "
+      f"details {dict((k, v) for k, v in cold_blend[0].details.items() if k != 'components')}")
+
+# %% [markdown]
 # ## 6. Matrix factorisation: the article's SVD snippet (S5)
 #
 # Article 002 §4.2 uses Surprise's `SVD`, which learns
@@ -285,14 +315,15 @@ evaluate("truncated SVD of mean-filled R, k=5", MeanFilledSVD(n_factors=5))
 
 # %%
 names = sorted(results, key=results.get)
-ax[1].barh(names, [results[n] for n in names], color=["C3" if "F1" in n else "C0" for n in names])
-ax[1].axvline(oracle, color="k", ls="--", label=f"irreducible error {oracle:.2f}")
-ax[1].set_xlim(0, max(2.0, max(results.values()) + 0.1))
-ax[1].set_xlabel("test RMSE (lower is better)")
-ax[1].set_title("Treatment response prediction")
-ax[1].legend(loc="lower right")
-fig.tight_layout()
-plt.savefig(out_dir() / "11_treatment_recommendation.png", dpi=120)
+fig_floor, ax = plt.subplots(figsize=(8, 6))
+ax.barh(names, [results[n] for n in names], color=["C3" if "F1" in n else "C0" for n in names])
+ax.axvline(oracle, color="k", ls="--", label=f"irreducible error {oracle:.2f}")
+ax.set_xlim(0, max(2.0, max(results.values()) + 0.1))
+ax.set_xlabel("test RMSE (lower is better)")
+ax.set_title("Treatment response prediction")
+ax.legend(loc="lower right")
+fig_floor.tight_layout()
+plt.savefig(out_dir() / "11_methods_vs_noise_floor.png", dpi=120)
 for name in names:
     print(f"{name:<40} {results[name]:.3f}   {results[name] / oracle:4.2f} x irreducible")
 
@@ -337,10 +368,13 @@ print(f"  average true response over all {len(candidates)} untried treatments: {
 # - Collaborative filtering uses other patients; content filtering the treatments'
 #   features, and so can score a new treatment that collaborative filtering cannot. A
 #   blend of the two (not F16 as written, which collapses to $n\bar r_u^2$) with its weight
-#   chosen on validation data is never worse than its better part there — and falls back
-#   on content where SVD has nothing to say.
-# - SVD by SGD on the observed responses comes closest to the irreducible error here;
-#   filling the gaps with means first does worse.
+#   chosen on validation data is never worse than its better part there — and, whatever
+#   that weight, falls back on content where SVD has nothing to say.
+# - Of the single methods, SVD by SGD on the observed responses comes closest to the
+#   irreducible error here; filling the gaps with means first does worse. F14 as neighbour
+#   weights does worse than msd.
+# - The irreducible error is a little below the noise sd because recorded responses are
+#   clipped to the scale, which shortens the noise near its ends.
 #
 # Exercises: (1) set `missing="mcar"` and compare the baseline's error; (2) give
 # `make_treatment_responses` a larger `noise_std` and watch every method's distance to
@@ -358,3 +392,12 @@ assert cold_svd[0].details["was_impossible"]
 assert f14_disagree[-1] > 0.95 > msd_disagree, "F14 calls patients 2 stars apart nearly identical"
 assert spread["article_euclidean"] < spread["msd"] / 3, "on real rows F14 barely tells patients apart"
 assert s5_rmse < results["SVD, Surprise defaults"], "training error is below test error"
+assert oracle < truth.noise_std and oracle_ends < oracle_mid, "clipping shortens the noise near the scale's ends"
+single = [n for n in results if not n.startswith("hybrid")]
+assert min(single, key=results.get) == "SVD, 10 factors, 40 epochs", "SVD by SGD is the best single method"
+assert results["SVD, 10 factors, 40 epochs"] < results["truncated SVD of mean-filled R, k=5"]
+assert results["KNNBasic, msd"] < results["KNNBasic, F14 similarity"], "F14 weights predict worse than msd"
+assert min(valid_rmse) <= min(valid_rmse[0], valid_rmse[-1]), "the validated blend is no worse than either part"
+assert abs(accuracy.rmse(cold_blend, verbose=False) - accuracy.rmse(cold_content, verbose=False)) < 1e-12, \
+    "on the new treatment the blend is its content part"
+assert all(not p.details["was_impossible"] for p in cold_blend)
