@@ -13,7 +13,14 @@
 import matplotlib.pyplot as plt
 import numpy as np
 
-from tinymed.graph import KnowledgeGraph, PowerIterationFailedConvergence, hits, load_medical_kg, pagerank
+from tinymed.graph import (
+    KnowledgeGraph,
+    PowerIterationFailedConvergence,
+    google_matrix,
+    hits,
+    load_medical_kg,
+    pagerank,
+)
 from tinymed.lessons import out_dir, quick
 
 # %% [markdown]
@@ -26,6 +33,7 @@ from tinymed.lessons import out_dir, quick
 
 # %%
 kg = load_medical_kg()
+COLUMN_ORDER = ("drug", "disease", "gene")  # how the matrices below are laid out
 print(kg)
 print("relations:", kg.relations())
 print("imatinib ->", kg.successors("imatinib"))
@@ -50,6 +58,41 @@ pr = pagerank(kg)
 print(f"sum of scores: {sum(pr.values()):.12f}")
 for node in sorted(pr, key=pr.get, reverse=True)[:6]:
     print(f"  {pr[node]:.4f}  {node} ({kg.node_type(node)})")
+
+# %% [markdown]
+# ### The Google matrix: the whole walk as one matrix
+#
+# Every step of the walker is one row-stochastic matrix, the *Google matrix*
+#
+# $$G = \alpha \hat P + (1 - \alpha)\, \mathbf 1 p^\top,$$
+#
+# where $\hat P$ is $P$ with each dangling row replaced by $p^\top$ (a node whose edges all
+# weigh 0 counts as dangling too). Row $i$ says where the walker goes from node $i$; every
+# row sums to 1. PageRank is the distribution the walk settles into, $x^\top G = x^\top$: the
+# eigenvector of $G^\top$ for its largest eigenvalue, 1. The iteration above is the power
+# method on $G^\top$ — it never builds $G$, which for a real graph would be dense and
+# enormous; here, with 107 nodes, we can build it and look.
+
+# %%
+G = google_matrix(kg)
+eigenvalues, eigenvectors = np.linalg.eig(G.T)
+leading = np.argmax(eigenvalues.real)
+x = eigenvectors[:, leading].real / eigenvectors[:, leading].real.sum()
+pr_tight = pagerank(kg, tol=1e-13, max_iter=1000)
+gap = np.max(np.abs(x - np.array([pr_tight[n] for n in kg.nodes()])))
+second = np.sort(np.abs(eigenvalues))[-2]
+print(f"G is {G.shape[0]} x {G.shape[1]}, rows sum to 1 (largest error {np.abs(G.sum(axis=1) - 1).max():.1e}); "
+      f"largest eigenvalue {eigenvalues[leading].real:.12f}, next |lambda| {second:.3f}")
+print(f"its eigenvector, scaled to sum 1, against PageRank: largest difference {gap:.1e}")
+order = np.argsort([COLUMN_ORDER.index(kg.node_type(n)) for n in kg.nodes()], kind="stable")
+fig_g, ax = plt.subplots(figsize=(6.5, 5.5))
+image = ax.imshow(G[np.ix_(order, order)], cmap="magma_r", norm=plt.matplotlib.colors.LogNorm(vmin=G.min(), vmax=1))
+for boundary in np.cumsum([len(kg.nodes(t)) for t in COLUMN_ORDER])[:-1]:
+    ax.axhline(boundary - 0.5, color="c", lw=0.8)
+    ax.axvline(boundary - 0.5, color="c", lw=0.8)
+ax.set_title("Google matrix G (rows: from, columns: to)\ndrugs | diseases | genes; dark = likely step")
+fig_g.colorbar(image, ax=ax, label="probability of the step")
+plt.savefig(out_dir() / "12_google_matrix.png", dpi=110)
 
 # %% [markdown]
 # ## 3. Personalised PageRank: drug candidates for a disease
@@ -115,10 +158,13 @@ print(f"{len(ranks)} hidden indications: median rank {np.median(ranks):.0f} of ~
 # $$a = A^\top h, \qquad h = A\, a,$$
 #
 # each rescaled to a maximum of 1 after every step, until the hubs change by less than
-# `tol` (L1). On the directed graph the drugs are hubs and the diseases and genes they
-# point to are authorities. The iteration is a power method on $A A^\top$: it converges at
-# the rate $(\sigma_2 / \sigma_1)^2$ of the two largest singular values of $A$ — here close
-# together, so the default 100 iterations are not enough, and tinymed says so.
+# `tol` (L1). At the end, with `normalized=True` (networkx's default), both are divided by
+# their sums, so the scores printed below sum to 1; `normalized=False` keeps the
+# maximum-1 scaling of the iteration. On the directed graph the drugs are hubs and the
+# diseases and genes they point to are authorities. The iteration is a power method on
+# $A A^\top$: it converges at the rate $(\sigma_2 / \sigma_1)^2$ of the two largest singular
+# values of $A$ — here close together, so the default 100 iterations are not enough, and
+# tinymed says so.
 #
 # When the two are *equal* there is no single answer at all. Every undirected bipartite
 # graph — a star, a tree, drugs linked only to diseases — has $\sigma_1$ twice, and every
@@ -140,6 +186,10 @@ hubs, authorities = hits(kg, max_iter=1000)
 print("top hubs:       ", [(n, round(hubs[n], 3)) for n in sorted(hubs, key=hubs.get, reverse=True)[:4]])
 print("top authorities:", [(n, round(authorities[n], 3)) for n in sorted(authorities, key=authorities.get,
                                                                          reverse=True)[:4]])
+print(f"they sum to {sum(hubs.values()):.6f} and {sum(authorities.values()):.6f} (normalized=True)")
+hubs_raw, authorities_raw = hits(kg, max_iter=1000, normalized=False)
+print(f"with normalized=False the largest hub score is {max(hubs_raw.values()):.6f}, "
+      f"the largest authority score {max(authorities_raw.values()):.6f}")
 
 # %% [markdown]
 # ## 5. Picture
@@ -202,8 +252,11 @@ plt.savefig(out_dir() / "12_knowledge_graph.png", dpi=120)
 # - Personalised PageRank from a disease ranks the drugs a short walk away: on this
 #   graph it recovers hidden indications far better than chance — because drugs that
 #   share a target often share indications. It proposes hypotheses, not treatments.
+# - PageRank is the dominant left eigenvector of the Google matrix $G$, the walk as one
+#   row-stochastic matrix; the power iteration finds it without ever building $G$.
 # - HITS splits the graph into hubs (drugs) and authorities (their diseases and targets);
-#   its power iteration is slow when the top two singular values are close.
+#   its power iteration is slow when the top two singular values are close. Its scores
+#   are scaled to a maximum of 1 while iterating and, by default, to a sum of 1 at the end.
 #
 # Exercises: (1) rank candidates for heart failure after hiding *dapagliflozin treats heart
 # failure*; (2) lower $\alpha$ and watch the ranking favour the disease's direct
@@ -216,3 +269,7 @@ assert mrr > 3 * mrr_chance, "hidden indications are found far better than chanc
 assert not converged_by_default and (sigma[1] / sigma[0]) ** 2 > 0.8
 assert all(kg.node_type(n) == "drug" for n in sorted(hubs, key=hubs.get, reverse=True)[:5])
 assert all(kg.node_type(n) != "drug" for n in sorted(authorities, key=authorities.get, reverse=True)[:5])
+assert abs(sum(hubs.values()) - 1) < 1e-12 and abs(sum(authorities.values()) - 1) < 1e-12
+assert abs(max(hubs_raw.values()) - 1) < 1e-12 and abs(max(authorities_raw.values()) - 1) < 1e-12
+assert np.allclose(G.sum(axis=1), 1) and abs(eigenvalues[leading] - 1) < 1e-12
+assert gap < 1e-10, "PageRank is the Google matrix's dominant eigenvector"
