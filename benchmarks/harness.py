@@ -1,16 +1,22 @@
 """Timing harness shared by the benchmarks: time side by side, print ratios, save JSON.
 
 Every benchmark runs all its contenders on the same inputs in one process, reports the
-median of several repeats, and writes ``benchmarks/results/<name>.json`` together with a
-description of the machine (CPU count, library versions, the measured matrix-multiply rate,
+median of several repeats, and writes ``<name>.json`` together with a description of the
+machine (CPU count, library versions, thread settings, the measured matrix-multiply rate,
 which is the ceiling for convolution and dense layers).
+
+Where the JSON goes: a run writes into a scratch folder, ``$TINYMED_BENCH_OUT`` or
+``./tinymed-out/benchmarks/``, so that running a benchmark never changes the files the
+repository tracks.  To record a run as the repository's result, in ``benchmarks/results/``,
+pass ``--record`` (any benchmark accepts it: the harness takes it out of the arguments before
+the script reads them) or set ``TINYMED_BENCH_RECORD=1``.
 
 Threads: by default every library uses all cores.  On a machine where other work competes
 for the cores, OpenBLAS's spinning threads can make a run many times slower (and the
 numbers meaningless); to compare on one core each, run a benchmark with
 ``OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1`` (PyTorch follows ``OMP_NUM_THREADS``).  The
-thread settings are recorded with the results, and a one-thread run is saved as
-``<name>_1thread.json`` beside the default one.
+thread settings are printed under every table and recorded with the results, and a
+one-thread run is saved as ``<name>_1thread.json`` beside the default one.
 """
 
 from __future__ import annotations
@@ -25,7 +31,22 @@ from pathlib import Path
 
 import numpy as np
 
+from tinymed import threads
+
 RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def _take_record_flag() -> bool:
+    """Whether this run is to be recorded: ``--record`` on the command line (removed from
+    ``sys.argv``, so that the benchmark's own argument parser never sees it) or
+    ``TINYMED_BENCH_RECORD=1``."""
+    flagged = "--record" in sys.argv[1:]
+    if flagged:
+        sys.argv[1:] = [a for a in sys.argv[1:] if a != "--record"]
+    return flagged or os.environ.get("TINYMED_BENCH_RECORD", "") not in ("", "0")
+
+
+RECORD = _take_record_flag()
 
 
 def timeit(fn, repeat: int = 7, warmup: int = 2, min_time: float = 0.05) -> float:
@@ -71,6 +92,7 @@ def machine() -> dict:
         "numpy_matmul_gflops_float32": round(matmul_gflops(np.float32), 1),
         "numpy_matmul_gflops_float64": round(matmul_gflops(np.float64), 1),
         "thread_settings": {k: os.environ[k] for k in _THREAD_VARS if k in os.environ},
+        "threads": threads.thread_settings(),
     }
     try:
         import numba
@@ -87,13 +109,15 @@ def machine() -> dict:
 
 
 def print_table(rows: list[dict], columns: list[str]) -> None:
-    """Print ``rows`` as an aligned text table with the given columns."""
+    """Print ``rows`` as an aligned text table with the given columns, and under it the thread
+    settings the numbers were measured with."""
     cells = [[_fmt(r.get(c)) for c in columns] for r in rows]
     widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
     print("  ".join(c.ljust(w) for c, w in zip(columns, widths)))
     print("  ".join("-" * w for w in widths))
     for row in cells:
         print("  ".join(v.ljust(w) for v, w in zip(row, widths)))
+    print(threads.describe(threads.thread_settings()))
 
 
 def _fmt(v) -> str:
@@ -112,11 +136,22 @@ def one_thread() -> bool:
     return os.environ.get("OPENBLAS_NUM_THREADS") == "1"
 
 
+def results_dir() -> Path:
+    """``benchmarks/results/`` when recording (``--record``), else the scratch folder
+    ``$TINYMED_BENCH_OUT`` (default ``./tinymed-out/benchmarks/``)."""
+    if RECORD:
+        return RESULTS
+    return Path(os.environ.get("TINYMED_BENCH_OUT") or Path("tinymed-out") / "benchmarks")
+
+
 def save(name: str, payload: dict) -> Path:
-    """Write ``payload`` (plus the machine description) to ``benchmarks/results/<name>.json``
-    (``<name>_1thread.json`` for a one-thread run)."""
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"{name}{'_1thread' if one_thread() else ''}.json"
+    """Write ``payload`` (plus the machine description) to ``<name>.json`` in :func:`results_dir`
+    (``<name>_1thread.json`` for a one-thread run); say where when it is not being recorded."""
+    folder = results_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}{'_1thread' if one_thread() else ''}.json"
+    if not RECORD:
+        print(f"(not recorded: written to the scratch folder {folder}; rerun with --record to update {RESULTS})")
     payload = {"machine": machine(), **payload}
     path.write_text(json.dumps(payload, indent=2) + "\n")
     return path
