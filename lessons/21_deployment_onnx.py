@@ -96,8 +96,8 @@ print(f"checkpoint {checkpoint.name}: {checkpoint.stat().st_size / 1024:.1f} KiB
 # `MaxPool`, `Flatten` as `Reshape`, `Linear` as `MatMul` and `Add`, `Dropout` (off in a deployed
 # model) as `Identity`.  The example input fixes every size but the batch, which stays free, so
 # the same file scores one film or a hundred.  Before saving, `to_onnx` checks the graph with
-# `onnx.checker` and runs it once in onnx's own reference evaluator, which must reproduce the
-# model's answers on the example.
+# `onnx.checker` and runs it once on the example (in ONNX Runtime, or else in onnx's own
+# reference evaluator): it must reproduce the model's answers.
 
 # %%
 onnx_path = out_dir() / "21_pneumonia.onnx"

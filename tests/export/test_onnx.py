@@ -2,12 +2,15 @@
 matched with tinymed's outputs (float32, 1e-5 relative), with a free batch size; the clear
 errors for what cannot be exported."""
 
+import sys
+
 import numpy as np
 import pytest
 from hypothesis import given
 
 import tinymed
 from tinymed import nn
+from tinymed.models import BERT, GPT, BertConfig, BertForMaskedLM, BertForSequenceClassification, GPT2Model, GPTConfig
 from tinymed.nn import functional as F
 
 from ..strategies import conv_geometry, pool_geometry, seeds
@@ -24,7 +27,7 @@ def outputs_of(result):
     """A model's outputs as a flat list of arrays (an LSTM gives (output, (h_n, c_n)))."""
     if isinstance(result, tinymed.Tensor):
         return [result.numpy()]
-    return [a for part in result for a in outputs_of(part)]
+    return [a for part in result if part is not None for a in outputs_of(part)]
 
 
 def assert_runs_like_tinymed(model, example, path, batches=(), **kwargs):
@@ -238,7 +241,45 @@ def test_a_hook_that_changes_the_output_is_caught_by_the_verification(tmp_path):
     to_onnx(model, normal(2, 3), tmp_path / "m.onnx", verify=False)  # written, without the check
 
 
+def test_without_onnx_runtime_the_reference_evaluator_verifies(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)
+    model = nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                          nn.Linear(2 * 4 * 4, 1))
+    to_onnx(model, normal(2, 1, 8, 8), tmp_path / "m.onnx")
+    model[0].register_forward_hook(lambda module, args, output: output * 2.0)
+    with pytest.raises(RuntimeError, match="run by onnx's reference evaluator, differs"):
+        to_onnx(model, normal(2, 1, 8, 8), tmp_path / "m.onnx")
+
+
 def test_without_onnx_the_error_says_what_to_install(tmp_path, monkeypatch):
-    monkeypatch.setitem(__import__("sys").modules, "onnx", None)
+    monkeypatch.setitem(sys.modules, "onnx", None)
     with pytest.raises(ImportError, match=r"pip install 'tinymed\[export\]'"):
         to_onnx(nn.Sequential(nn.Linear(3, 2)), normal(2, 3), tmp_path / "m.onnx")
+
+
+# ----- tinymed.models' GPT and BERT --------------------------------------------------------------------
+def small_language_models():
+    gpt = GPTConfig(vocab_size=40, n_positions=12, n_embd=12, n_layer=2, n_head=3)
+    bert = BertConfig(vocab_size=41, hidden_size=12, num_hidden_layers=2, num_attention_heads=3, intermediate_size=20,
+                      max_position_embeddings=12, num_labels=3)
+    return {"GPT": lambda: GPT(gpt), "GPT2Model": lambda: GPT2Model(gpt), "BERT": lambda: BERT(bert),
+            "BERT without pooler": lambda: BERT(bert, add_pooling_layer=False),
+            "BertForSequenceClassification": lambda: BertForSequenceClassification(bert),
+            "BertForMaskedLM": lambda: BertForMaskedLM(bert)}
+
+
+@pytest.mark.parametrize("name, with_mask", [
+    ("GPT", False), ("GPT2Model", False), ("BERT", False), ("BERT", True), ("BERT without pooler", True),
+    ("BertForSequenceClassification", False), ("BertForSequenceClassification", True), ("BertForMaskedLM", True)])
+def test_gpt_and_bert_run_in_onnx_runtime(name, with_mask, tmp_path):
+    tinymed.manual_seed(8)
+    model = small_language_models()[name]()
+    rng = np.random.default_rng(9)
+    ids, other = rng.integers(1, 40, (3, 9)), rng.integers(1, 40, (5, 9))
+    if with_mask:
+        mask, other_mask = np.ones_like(ids), np.ones_like(other)
+        mask[1, 6:], other_mask[0, 2:] = 0, 0  # padding at the end of some sequences
+        example, batches = (ids, mask), [(other, other_mask)]
+    else:
+        example, batches = ids, [other]
+    assert_runs_like_tinymed(model, example, tmp_path / "lm.onnx", batches=batches)

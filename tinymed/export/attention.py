@@ -24,11 +24,24 @@ from .graph import Graph, Value
 from .layers import gelu_nodes, layer_norm_nodes, matmul_add
 
 
-def _heads(graph: Graph, x: str, module, hint: str) -> str:
+def split_heads(graph: Graph, x: str, heads: int, head_dim: int, hint: str) -> str:
     """``(N, L, E) -> (N, heads, L, d)``."""
-    split = graph.node("Reshape", [x, graph.int64s(f"{hint}.shape", [0, 0, module.num_heads, module.head_dim])],
-                       f"{hint}_split")
+    split = graph.node("Reshape", [x, graph.int64s(f"{hint}.shape", [0, 0, heads, head_dim])], f"{hint}_split")
     return graph.node("Transpose", [split], f"{hint}_heads", perm=[0, 2, 1, 3])
+
+
+def attend(graph: Graph, q: str, k: str, v: str, head_dim: int, width: int, mask: str | None = None):
+    r"""``(context (N, L, E), weights (N, heads, L, S))`` of :math:`\mathrm{softmax}(QK^\top/\sqrt d + M)V`
+    for heads ``(N, heads, L, d)``; ``mask`` an additive mask (0 or -inf) broadcasting to the scores."""
+    k_t = graph.node("Transpose", [k], "attention.k_t", perm=[0, 1, 3, 2])
+    scores = graph.node("Mul", [graph.node("MatMul", [q, k_t], "attention.qk"),
+                                graph.constant("attention.scale", 1 / math.sqrt(head_dim))], "attention.scores")
+    if mask is not None:
+        scores = graph.node("Add", [scores, mask], "attention.masked")
+    weights = graph.node("Softmax", [scores], "attention.weights", axis=-1)
+    context = graph.node("Transpose", [graph.node("MatMul", [weights, v], "attention.context")],
+                         "attention.by_position", perm=[0, 2, 1, 3])
+    return graph.node("Reshape", [context, graph.int64s("attention.join", [0, 0, width])], "attention.joined"), weights
 
 
 def attention_nodes(graph: Graph, module, query: str, key: str, value: str, batch_first: bool):
@@ -36,16 +49,14 @@ def attention_nodes(graph: Graph, module, query: str, key: str, value: str, batc
     if not batch_first:
         query, key, value = (graph.node("Transpose", [t], "batch_major", perm=[1, 0, 2]) for t in (query, key, value))
     e, w, b = module.embed_dim, module.in_proj_weight, module.in_proj_bias
-    q, k, v = (_heads(graph, matmul_add(graph, t, w[i * e:(i + 1) * e], None if b is None else b[i * e:(i + 1) * e],
-                                        f"attention.{part}"), module, f"attention.{part}")
-               for i, (t, part) in enumerate(((query, "q"), (key, "k"), (value, "v"))))
-    k_t = graph.node("Transpose", [k], "attention.k_t", perm=[0, 1, 3, 2])
-    scores = graph.node("Mul", [graph.node("MatMul", [q, k_t], "attention.qk"),
-                                graph.constant("attention.scale", 1 / math.sqrt(module.head_dim))], "attention.scores")
-    weights = graph.node("Softmax", [scores], "attention.weights", axis=-1)
-    context = graph.node("Transpose", [graph.node("MatMul", [weights, v], "attention.context")],
-                         "attention.by_position", perm=[0, 2, 1, 3])
-    joined = graph.node("Reshape", [context, graph.int64s("attention.join", [0, 0, e])], "attention.joined")
+
+    def heads(i, t, part):
+        projected = matmul_add(graph, t, w[i * e:(i + 1) * e], None if b is None else b[i * e:(i + 1) * e],
+                               f"attention.{part}")
+        return split_heads(graph, projected, module.num_heads, module.head_dim, f"attention.{part}")
+
+    q, k, v = (heads(i, t, part) for i, (t, part) in enumerate(((query, "q"), (key, "k"), (value, "v"))))
+    joined, weights = attend(graph, q, k, v, module.head_dim, e)
     out = matmul_add(graph, joined, module.out_proj.weight, module.out_proj.bias, "attention.out_proj")
     if not batch_first:
         out = graph.node("Transpose", [out], "sequence_major", perm=[1, 0, 2])

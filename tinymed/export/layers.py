@@ -40,11 +40,16 @@ def linear(graph: Graph, module, x: Value) -> Value:
 
 
 def matmul_add(graph: Graph, x: str, weight, bias, hint: str) -> str:
-    """``x W^T + b`` for a weight ``(out, in)``: MatMul broadcasts over the leading axes."""
-    y = graph.node("MatMul", [x, graph.constant(f"{hint}.weight_T", weight.numpy().T)], hint)
+    """``x W^T + b`` for a Linear's weight ``(out, in)``."""
+    return dense(graph, x, weight.numpy().T, None if bias is None else bias.numpy(), hint)
+
+
+def dense(graph: Graph, x: str, weight_in_out: np.ndarray, bias, hint: str) -> str:
+    """``x W + b`` for a weight stored ``(in, out)``: MatMul broadcasts over the leading axes."""
+    y = graph.node("MatMul", [x, graph.constant(f"{hint}.weight", weight_in_out)], hint)
     if bias is None:
         return y
-    return graph.node("Add", [y, graph.constant(f"{hint}.bias", bias.numpy())], f"{hint}_biased")
+    return graph.node("Add", [y, graph.constant(f"{hint}.bias", bias)], f"{hint}_biased")
 
 
 def conv2d(graph: Graph, module, x: Value) -> Value:

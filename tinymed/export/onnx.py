@@ -4,8 +4,9 @@ target device runs, F21).
 ONNX is a file format for a computation graph -- operators, their wiring, and the weights --
 that runtimes on servers, phones and browsers execute without the library that trained the
 model.  :func:`to_onnx` walks the model's layers, writes each as the ONNX operators that
-compute the same thing (``tinymed/export/layers.py``, ``recurrent.py``, ``attention.py``),
-checks the graph with ``onnx.checker`` and saves it.  It needs the ``onnx`` package
+compute the same thing (``tinymed/export/layers.py``, ``recurrent.py``, ``attention.py``,
+``models.py`` for GPT and BERT), checks the graph with ``onnx.checker``, runs it once on the
+example input to compare with the model, and saves it.  It needs the ``onnx`` package
 (``pip install 'tinymed[export]'``); running the file needs a runtime, e.g. ``onnxruntime``::
 
     import onnxruntime as ort
@@ -38,6 +39,7 @@ from .layers import (
     max_pool2d,
     softmax,
 )
+from .models import CONVERTERS as MODEL_CONVERTERS
 from .recurrent import recurrent
 
 CONVERTERS = {
@@ -46,6 +48,7 @@ CONVERTERS = {
     nn.Softmax: softmax, nn.GELU: gelu, nn.Flatten: flatten, nn.Dropout: identity, nn.Identity: identity,
     nn.LayerNorm: layer_norm, nn.Embedding: embedding, nn.RNN: recurrent, nn.LSTM: recurrent, nn.GRU: recurrent,
     nn.MultiheadAttention: multihead_attention, nn.TransformerEncoderLayer: transformer_encoder_layer,
+    **MODEL_CONVERTERS,
 }
 """The layer types :func:`to_onnx` knows, each with the function that writes its operators."""
 
@@ -183,19 +186,34 @@ def _model_proto(onnx, graph: Graph, inputs: list, outputs: list, output_names: 
 
 
 def _verify(onnx, proto, inputs: list, expected) -> None:
-    """Run the graph in onnx's own reference evaluator (NumPy, part of the ``onnx`` package) on the
-    example input: each output must be the model's, to float rounding.  A layer whose weights or
-    hooks the converters misread is caught here, not after deployment."""
-    reference = importlib.import_module("onnx.reference").ReferenceEvaluator(proto)
-    got = reference.run(None, {v.name: v.example for v in inputs})
+    """Run the graph on the example input: each output must be the model's, to float rounding.  A
+    layer whose weights or hooks the converters misread is caught here, not after deployment.
+
+    The runner is ONNX Runtime where it is installed -- what deployments use -- and otherwise the
+    reference evaluator of the ``onnx`` package (plain NumPy).  That evaluator, in onnx 1.23, reads
+    the padding of a stride-1 pooling as (top, bottom, left, right) instead of ONNX's (top, left,
+    bottom, right), so a pooling padded differently in height and width fails there although the
+    file is right: install onnxruntime, or pass ``verify=False``.
+    """
+    feeds = {v.name: v.example for v in inputs}
+    try:
+        runtime = importlib.import_module("onnxruntime")
+    except ImportError:
+        runner = "onnx's reference evaluator"
+        got = importlib.import_module("onnx.reference").ReferenceEvaluator(proto).run(None, feeds)
+    else:
+        runner = "ONNX Runtime"
+        session = runtime.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
+        got = session.run(None, feeds)
     wanted = [t.numpy() for t in _tensors(expected)]
     tolerance = dict(rtol=1e-4, atol=1e-5) if wanted[0].dtype == np.float32 else dict(rtol=1e-9, atol=1e-12)
     for k, (a, b) in enumerate(zip(got, wanted)):
         scale = max(1.0, float(np.abs(b).max(initial=0.0)))
         if a.shape != b.shape or not np.allclose(a, b, rtol=tolerance["rtol"], atol=tolerance["atol"] * scale):
-            raise RuntimeError(f"to_onnx: output {k} of the exported graph differs from the model's on the example "
-                               f"input (largest difference {np.abs(a - b).max() if a.shape == b.shape else a.shape}); "
-                               "does the model run hooks or a forward() that its layers do not show?")
+            difference = f"largest difference {np.abs(a - b).max()}" if a.shape == b.shape else f"shape {a.shape}"
+            raise RuntimeError(f"to_onnx: output {k} of the exported graph, run by {runner}, differs from the model's "
+                               f"on the example input ({difference} instead of {b.shape}); does the model run hooks "
+                               "or a forward() that its layers do not show?")
 
 
 def _tensors(result) -> list:
