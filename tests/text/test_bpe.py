@@ -191,3 +191,22 @@ def test_bad_input_gets_a_clear_error(tokenizer):
         BPETokenizer.train(["fever"], vocab_size=300, special_tokens="[PAD]")
     with pytest.raises(ValueError, match=r"'\[PAD\]'"):
         BPETokenizer(special_tokens=["[CLS]", "[SEP]"]).encode_batch(["fever"])
+
+
+def test_compresses_as_hugging_face_byte_level_bpe():
+    tokenizers = pytest.importorskip("tokenizers", reason="Hugging Face tokenizers is not installed "
+                                                          "(pip install tokenizers)")
+    texts = list(CORPUS.X)
+    ours = BPETokenizer.train(texts, vocab_size=700)
+    theirs = tokenizers.Tokenizer(tokenizers.models.BPE())
+    theirs.pre_tokenizer = tokenizers.pre_tokenizers.ByteLevel(add_prefix_space=False)
+    theirs.train_from_iterator(texts, tokenizers.trainers.BpeTrainer(
+        vocab_size=700, special_tokens=list(SPECIAL_TOKENS), show_progress=False,
+        initial_alphabet=tokenizers.pre_tokenizers.ByteLevel.alphabet()))
+    assert theirs.get_vocab_size() == ours.vocab_size
+    held_out = clinical_corpus(60, seed=4)
+    for language in ("en", "zh"):
+        documents = [d for d, lang in zip(held_out.X, held_out.language) if lang == language]
+        n_ours = sum(len(ours.encode(d)) for d in documents)
+        n_theirs = sum(len(theirs.encode(d).ids) for d in documents)
+        assert abs(n_ours - n_theirs) <= 0.03 * n_theirs, (language, n_ours, n_theirs)
