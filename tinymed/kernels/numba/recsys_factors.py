@@ -16,7 +16,7 @@ def svdpp_sgd_epochs(indptr, items, ratings, global_mean, bu, bi, pu, qi, yj, n_
     """SVD++ by SGD, in place: per rating, ``z = sum_j y_j / sqrt|I_u|``, ``e = r - (mu + b_u + b_i +
     q_i . (p_u + z))``, then the biases, ``p_u``, ``q_i`` and every ``y_j`` of the user's items."""
     n_factors = pu.shape[1]
-    implicit = np.zeros(n_factors)
+    implicit, step = np.zeros(n_factors), np.zeros(n_factors)
     for _ in range(n_epochs):
         for u in range(len(indptr) - 1):
             first, last = indptr[u], indptr[u + 1]
@@ -37,10 +37,12 @@ def svdpp_sgd_epochs(indptr, items, ratings, global_mean, bu, bi, pu, qi, yj, n_
                     puf, qif = pu[u, f], qi[i, f]
                     pu[u, f] += lr_pu * (err * qif - reg_pu * puf)
                     qi[i, f] += lr_qi * (err * (puf + implicit[f]) - reg_qi * qif)
-                    step = err * qif / sqrt_n
-                    for q in range(first, last):
-                        j = items[q]
-                        yj[j, f] += lr_yj * (step - reg_yj * yj[j, f])
+                    step[f] = err * qif / sqrt_n
+                # each y_j[f] moves once per rating, so the loops may be swapped: row by row reads memory in order
+                for q in range(first, last):
+                    j = items[q]
+                    for f in range(n_factors):
+                        yj[j, f] += lr_yj * (step[f] - reg_yj * yj[j, f])
 
 
 @njit(cache=True, error_model="numpy")
