@@ -10,7 +10,7 @@ writes its results into ``X`` (and, for BPR, ``Y``) in place.
 
 import numpy as np
 
-from .recsys import _dot_left_to_right
+from .recsys import dot_left_to_right
 
 
 def als_normal_terms(Yu, c, v):
@@ -109,7 +109,7 @@ def bpr_sgd_epoch(users, items, indptr, X, Y, samples, learning_rate, reg, verif
             skipped += 1
             continue
         x, yi, yj = X[u].astype(np.float64), Y[i].astype(np.float64), Y[j].astype(np.float64)
-        z = 1.0 / (1.0 + np.exp(_dot_left_to_right(x, yi - yj)))
+        z = 1.0 / (1.0 + np.exp(dot_left_to_right(x, yi - yj)))
         correct += z < 0.5
         X[u, :k] = x[:k] + learning_rate * (z * (yi[:k] - yj[:k]) - reg * x[:k])
         Y[i, :k] = yi[:k] + learning_rate * (z * x[:k] - reg * yi[:k])

@@ -119,7 +119,7 @@ def svd_sgd_epochs(users, items, ratings, global_mean, bu, bi, pu, qi, n_epochs,
     """
     for _ in range(n_epochs):
         for u, i, r in zip(users, items, ratings):
-            err = r - (global_mean + bu[u] + bi[i] + _dot_left_to_right(qi[i], pu[u]))
+            err = r - (global_mean + bu[u] + bi[i] + dot_left_to_right(qi[i], pu[u]))
             if biased:
                 bu[u] += lr_bu * (err - reg_bu * bu[u])
                 bi[i] += lr_bi * (err - reg_bi * bi[i])
@@ -128,7 +128,7 @@ def svd_sgd_epochs(users, items, ratings, global_mean, bu, bi, pu, qi, n_epochs,
             qi[i] += lr_qi * (err * p_before - reg_qi * qi[i])
 
 
-def _dot_left_to_right(a, b):
+def dot_left_to_right(a, b):
     """``sum_f a_f b_f`` added in order f = 0, 1, ... (cumsum is sequential; ``a @ b`` is not),
     so this loop rounds exactly as the compiled one does."""
     if len(a) == 0:

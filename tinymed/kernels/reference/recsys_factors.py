@@ -9,7 +9,7 @@ compiles the same loops and gives the same numbers.
 
 import numpy as np
 
-from .recsys import _dot_left_to_right
+from .recsys import dot_left_to_right
 
 
 def svdpp_sgd_epochs(indptr, items, ratings, global_mean, bu, bi, pu, qi, yj, n_epochs,
@@ -43,7 +43,7 @@ def svdpp_sgd_epochs(indptr, items, ratings, global_mean, bu, bi, pu, qi, yj, n_
                 implicit = np.zeros(pu.shape[1])
                 for j in rated:
                     implicit += yj[j] / sqrt_n
-                err = r - (global_mean + bu[u] + bi[i] + _dot_left_to_right(qi[i], pu[u] + implicit))
+                err = r - (global_mean + bu[u] + bi[i] + dot_left_to_right(qi[i], pu[u] + implicit))
                 bu[u] += lr_bu * (err - reg_bu * bu[u])
                 bi[i] += lr_bi * (err - reg_bi * bi[i])
                 p_before, q_before = pu[u].copy(), qi[i].copy()
@@ -80,7 +80,7 @@ def nmf_epochs(indptr, items, ratings, global_mean, bu, bi, pu, qi, n_epochs, bi
         user_num, user_den = np.zeros_like(pu), np.zeros_like(pu)
         item_num, item_den = np.zeros_like(qi), np.zeros_like(qi)
         for u, i, r in zip(users, items, ratings):
-            est = global_mean + bu[u] + bi[i] + _dot_left_to_right(qi[i], pu[u])
+            est = global_mean + bu[u] + bi[i] + dot_left_to_right(qi[i], pu[u])
             err = r - est
             if biased:
                 bu[u] += lr_bu * (err - reg_bu * bu[u])
