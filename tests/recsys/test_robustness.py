@@ -27,6 +27,8 @@ NAN, INF = float("nan"), float("inf")
     (lambda: tr.NMF(reg_pu=NAN), "NMF: reg_pu must be a finite number"),
     (lambda: tr.CoClustering(n_cltr_u=0), "CoClustering: n_cltr_u must be an integer >= 1"),
     (lambda: tr.KNNWithZScore(k=0), "KNNWithZScore: k must be an integer >= 1"),
+    (lambda: tr.KNNBaseline(sim_options={"shrinkage": INF}), "sim_options: shrinkage must be a finite number"),
+    (lambda: tr.KNNBasic(sim_options={"min_support": -1}), "sim_options: min_support must be an integer >= 0"),
     (lambda: tr.BaselineOnly(bsl_options={"method": "sgd", "learning_rate": NAN}),
      "bsl_options: learning_rate must be a finite number"),
     (lambda: tr.BaselineOnly(bsl_options={"reg_u": -1}), "bsl_options: reg_u must be >= 0"),

@@ -43,6 +43,7 @@ import numpy as np
 
 from .. import backend
 from ..sparse import CSRMatrix
+from .checks import count, number
 
 SIMILARITIES = ("cosine", "msd", "pearson", "pearson_baseline", "article_euclidean")
 _SIM_KEYS = {"name", "user_based", "min_support", "shrinkage"}
@@ -61,13 +62,9 @@ def validate_sim_options(sim_options):
     name = str(sim_options.get("name", "msd")).lower()
     if name not in SIMILARITIES:
         raise UnknownSimilarity(f"sim_options: unknown similarity {name!r}; expected one of {', '.join(SIMILARITIES)}")
-    min_support = sim_options.get("min_support", 1)
-    shrinkage = sim_options.get("shrinkage", 100)
-    if not (isinstance(min_support, (int, np.integer)) and min_support >= 0):
-        raise ValueError(f"sim_options: min_support must be an integer >= 0, got {min_support!r}")
-    if not (np.isscalar(shrinkage) and float(shrinkage) >= 0):
-        raise ValueError(f"sim_options: shrinkage must be a number >= 0, got {shrinkage!r}")
-    return name, bool(sim_options.get("user_based", True)), int(min_support), float(shrinkage)
+    min_support = count("sim_options", "min_support", sim_options.get("min_support", 1))
+    shrinkage = number("sim_options", "shrinkage", sim_options.get("shrinkage", 100), minimum=0)
+    return name, bool(sim_options.get("user_based", True)), min_support, shrinkage
 
 
 def rows_for_similarity(trainset, user_based=True, baselines=None):
