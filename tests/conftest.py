@@ -24,7 +24,23 @@ settings.register_profile("dev", max_examples=100, deadline=None, suppress_healt
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
-@pytest.fixture(params=tinymed.available())
+# TINYMED_STRICT_DEVICE=1 runs every test on the "cupy" backend served by tests/device.py, a stand-in
+# whose arrays refuse implicit conversion to NumPy: host/device mixing shows up without a GPU
+_STRICT = os.environ.get("TINYMED_STRICT_DEVICE", "") not in ("", "0")
+
+
+@pytest.fixture(autouse=True)
+def _strict_device():
+    if not _STRICT:
+        yield
+        return
+    from tests.device import StrictArray, xp
+
+    with tinymed.backend.device_stand_in(xp, StrictArray), tinymed.using("cupy"):
+        yield
+
+
+@pytest.fixture(params=["cupy"] if _STRICT else tinymed.available())
 def backend(request):
     """Run the test once per installed backend (CuPy only where a GPU is present), restoring the
     previous backend afterwards."""

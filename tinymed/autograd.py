@@ -834,6 +834,16 @@ def _basic_index(index) -> bool:
     return all(p is None or p is Ellipsis or isinstance(p, (int, np.integer, slice)) for p in parts)
 
 
+def _index_on(xp, index):
+    """``index`` with its integer or boolean arrays on the device of ``xp``, so the gather forward and
+    the scatter-add backward (``xp.add.at``) see device arrays only."""
+    if xp is np:
+        return index
+    if isinstance(index, tuple):
+        return tuple(_index_on(xp, part) for part in index)
+    return xp.asarray(index) if isinstance(index, np.ndarray) else index
+
+
 class Index(Function):
     """``a[index]`` for basic and advanced indexing; the backward scatter-adds, so an
     element picked twice receives both gradients."""
@@ -841,6 +851,7 @@ class Index(Function):
     returns_view = True
 
     def forward(self, a, index):
+        index = _index_on(backend.array_module(a), index)
         self.shape, self.dtype, self.index = a.shape, a.dtype, index
         return a[index]
 

@@ -40,6 +40,7 @@ class BackendError(RuntimeError):
 _active: str | None = None
 _kernel_modules: dict = {}
 _checked: set = set()
+_stand_in = None  # (array module, array type) serving the "cupy" backend instead of CuPy: device_stand_in
 
 
 def _default_name() -> str:
@@ -59,7 +60,7 @@ def _validate(name: str, source: str = "tinymed.use") -> None:
 
 def _check_available(name: str) -> None:
     """Import the backend's library once and fail with what to install if we cannot."""
-    if name in _checked or name == "numpy":
+    if name in _checked or name == "numpy" or (name == "cupy" and _stand_in is not None):
         return
     try:
         mod = importlib.import_module(name)
@@ -122,13 +123,23 @@ def available() -> list[str]:
     return names
 
 
+def _device_module():
+    if _stand_in is not None:
+        return _stand_in[0]
+    import cupy
+
+    return cupy
+
+
+def _on_device(a) -> bool:
+    if _stand_in is not None and isinstance(a, _stand_in[1]):
+        return True
+    return type(a).__module__.startswith("cupy")
+
+
 def xp():
     """The array module of the active backend: ``numpy`` or ``cupy``."""
-    if current() == "cupy":
-        import cupy
-
-        return cupy
-    return np
+    return _device_module() if current() == "cupy" else np
 
 
 def array_module(*arrays):
@@ -137,19 +148,28 @@ def array_module(*arrays):
     Reference kernels call this instead of reading the global switch, so the same
     source runs on NumPy and CuPy arrays alike.
     """
-    for a in arrays:
-        if type(a).__module__.startswith("cupy"):
-            import cupy
-
-            return cupy
-    return np
+    return _device_module() if any(_on_device(a) for a in arrays) else np
 
 
 def to_numpy(a):
     """A NumPy copy (or view) of an array from any backend."""
-    if type(a).__module__.startswith("cupy"):
-        return a.get()
-    return np.asarray(a)
+    return a.get() if _on_device(a) else np.asarray(a)
+
+
+@contextlib.contextmanager
+def device_stand_in(module, array_type):
+    """Serve the ``"cupy"`` backend with ``module``, an array module with CuPy's API whose arrays
+    are ``array_type``, running the reference kernels.  This is how tinymed's tests find host/device
+    mixing on a machine without a GPU: a strict stand-in whose arrays refuse implicit conversion to
+    NumPy, as CuPy's do, and count every transfer."""
+    global _stand_in
+    previous = _stand_in, current()
+    _stand_in = module, array_type
+    try:
+        yield
+    finally:
+        _stand_in = previous[0]
+        use(previous[1])
 
 
 def asarray(a, dtype=None):
@@ -169,23 +189,18 @@ def _kernel_module(name: str):
 # dtypes a backend's compiled kernels cannot take (Numba has no half precision): for arrays of
 # these the reference kernel runs instead, as it does for a kernel the backend lacks
 _UNSUPPORTED_DTYPES = {"numba": (np.dtype(np.float16),)}
-_resolved: dict = {}
 
 
 def kernel(op: str, backend: str | None = None):
     """The function implementing kernel ``op`` (e.g. ``"conv2d_forward"``).
 
     Looked up in the active backend (or ``backend``), falling back to the reference -- for an
-    op the backend does not override, and for inputs of a dtype its kernels cannot take.
+    op the backend does not override, and for inputs of a dtype its kernels cannot take.  (Looked
+    up afresh each time: two dictionary lookups, so a kernel patched in a test takes effect.)
     """
-    key = (backend or current(), op)
-    if key not in _resolved:
-        _resolved[key] = _resolve(*key)
-    return _resolved[key]
-
-
-def _resolve(name: str, op: str):
-    fast = getattr(_kernel_module(name), op, None) if name != "numpy" else None
+    name = backend or current()
+    served_by_reference = name == "numpy" or (name == "cupy" and _stand_in is not None)
+    fast = None if served_by_reference else getattr(_kernel_module(name), op, None)
     reference = getattr(_kernel_module("reference"), op, None)
     if fast is None and reference is None:
         raise BackendError(f"no kernel named {op!r} in tinymed.kernels.reference")

@@ -25,10 +25,9 @@ def manual_seed(seed: int) -> None:
     _python_random.seed(seed)
     np.random.seed(seed % 2**32)
     _generator = np.random.default_rng(seed)
-    if backend.current() == "cupy":
-        import cupy
-
-        cupy.random.seed(seed % 2**32)
+    device = backend.xp()
+    if device is not np:
+        device.random.seed(seed % 2**32)
 
 
 def generator() -> np.random.Generator:

@@ -40,6 +40,7 @@ def quadratic_path(opt, theta0, steps=25, rates=None):
     m = rng.normal(size=(theta0.size, theta0.size))
     A, b = m @ m.T / theta0.size + np.eye(theta0.size), rng.normal(size=theta0.size)
     theta = tinymed.Tensor(theta0.copy(), requires_grad=True)
+    A, b = tinymed.backend.asarray(A), tinymed.backend.asarray(b)  # on the active backend's device
     opt.bind([theta])
     path = []
     for t in range(steps):
@@ -47,7 +48,7 @@ def quadratic_path(opt, theta0, steps=25, rates=None):
             opt.lr = rates[t]
         theta.grad = A @ theta.data - b
         opt.step()
-        path.append(theta.data.copy())
+        path.append(theta.numpy())
     return np.array(path)
 
 
@@ -179,11 +180,11 @@ def test_sgd_momentum_is_keras_velocity_form_when_lr_changes():
 def _one_step(opt, grads):
     params = [tinymed.Tensor(np.zeros_like(g), requires_grad=True) for g in grads]
     for p, g in zip(params, grads):
-        p.grad = g.copy()
+        p.grad = tinymed.backend.asarray(g)  # on the active backend's device
     opt.bind(params).step()
     for p, g in zip(params, grads):
-        np.testing.assert_array_equal(p.grad, g)  # p.grad itself is not changed
-    return [-p.data for p in params]  # with lr=1 and no momentum the step is -g_clipped
+        np.testing.assert_array_equal(tinymed.backend.to_numpy(p.grad), g)  # p.grad itself is not changed
+    return [-p.numpy() for p in params]  # with lr=1 and no momentum the step is -g_clipped
 
 
 def test_clipvalue_clipnorm_global_clipnorm():
@@ -223,10 +224,10 @@ def test_checkpoints_move_between_the_two_styles():
     straight.bind(params)
     for step in range(6):
         for p, g in zip(params, grads):
-            p.grad = g * (step + 1)
+            p.grad = tinymed.backend.asarray(g * (step + 1))
         straight.step()
         if step == 2:
-            state, halfway = straight.state_dict(), [p.data.copy() for p in params]
+            state, halfway = straight.state_dict(), [p.numpy() for p in params]
     assert {"lr", "iterations", "momentum", "dampening", "weight_decay", "nesterov", "clipnorm", "num_params",
             "state.0.previous_param", "state.1.previous_param"} == set(state)
     for resumed_opt in (optimizers.SGD(), optim.SGD(lr=0.5)):
@@ -235,10 +236,10 @@ def test_checkpoints_move_between_the_two_styles():
         resumed_opt.bind(resumed)
         for step in range(3, 6):
             for p, g in zip(resumed, grads):
-                p.grad = g * (step + 1)
+                p.grad = tinymed.backend.asarray(g * (step + 1))
             resumed_opt.step()
         for p, q in zip(params, resumed):
-            np.testing.assert_array_equal(p.data, q.data)
+            np.testing.assert_array_equal(p.numpy(), q.numpy())
 
 
 # ----- get ----------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from .module import Parameter
 
 __all__ = [
     "tensor", "require_float", "same_dtype", "positive_int", "probability", "new_parameter", "pair", "shape_tuple",
-    "reduction", "dim_index",
+    "reduction", "dim_index", "index_range", "host_array",
     "batched_images", "conv_padding", "pool_geometry", "target", "as_tensor", "REDUCTIONS",
 ]
 
@@ -162,6 +162,27 @@ def target(op, value, like: Tensor, integer=False) -> Tensor:
     if t.dtype != like.dtype and not t.requires_grad:
         t = Tensor(t.data.astype(like.dtype))
     return t
+
+
+def index_range(op, what, values, upper, upper_name=None) -> None:
+    """Refuse integers outside ``[0, upper)``, saying ``"{op}: {what} in [0, upper), got values in
+    [lo, hi]"``.  Host values are checked on the host; device values cost one synchronisation (a
+    single ``any``), and the exact range is fetched only to report an error."""
+    if values.size == 0 or not bool(((values < 0) | (values >= upper)).any()):
+        return
+    bound = upper if upper_name is None else f"{upper_name}={upper}"
+    raise ValueError(f"{op}: {what} in [0, {bound}), got values in [{int(values.min())}, {int(values.max())}]")
+
+
+def host_array(value):
+    """``value`` as a NumPy array if it is host data (a list, a NumPy array), else None: a check can
+    then run before the data moves to the device, at no transfer cost."""
+    if isinstance(value, Tensor) or hasattr(value, "__cuda_array_interface__") or backend.array_module(value) is not np:
+        return None
+    try:
+        return np.asarray(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def as_tensor(value) -> Tensor:

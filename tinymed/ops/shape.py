@@ -12,7 +12,7 @@ class ConcatenateFunction(Function):
 
     def forward(self, *arrays, dim):
         self.dim = dim
-        self.bounds = np.cumsum([a.shape[dim] for a in arrays])[:-1]
+        self.bounds = np.cumsum([a.shape[dim] for a in arrays])[:-1].tolist()  # split points: host integers
         return array_module(*arrays).concatenate(arrays, axis=dim)
 
     def backward(self, g):
