@@ -9,7 +9,8 @@ r"""Explanations of a model's decisions, with Captum's class and argument names.
   model?) and :func:`fraction_in_mask` (does it fall on the lesion?).
 
 Every method explains a model in eval mode and one output per example (``target=`` picks a
-class), and returns a ``Tensor`` shaped like the inputs, as Captum's return torch tensors.
+class), and returns a ``Tensor``, as Captum's return torch tensors: shaped like the inputs
+(Grad-CAM: like the layer's feature maps).
 """
 
 from .approximation import METHODS
