@@ -11,7 +11,8 @@ backward pass to the input and every parameter, as in training:
 
 Ratios above 1 mean the first is slower.  Target of issue 6: ``numba/torch`` within 1.5.
 
-    python benchmarks/bench_sequence.py     # -> results/sequence_cpu.json
+    python benchmarks/bench_sequence.py         # -> results/sequence_cpu.json (with --record)
+    python benchmarks/bench_sequence.py --gpu   # cupy vs torch CUDA -> results/sequence_gpu_<device>.json
 
 Thread settings matter on a small or busy machine: NumPy's BLAS, Numba and PyTorch each keep a
 thread pool; ``benchmarks/harness.py`` records them, and a run with ``OPENBLAS_NUM_THREADS=1``
@@ -188,5 +189,54 @@ def run_cpu():
     print(f"wrote {path}")
 
 
+def run_gpu():
+    """tinymed on the cupy backend against PyTorch on CUDA, the same cases, float32."""
+    import tinymed
+
+    tinymed.use("cupy")  # refuses with what to install where CuPy or a GPU is missing
+    import cupy
+
+    torch = torch_or_none()
+    device = cupy.cuda.runtime.getDeviceProperties(0)["name"].decode()
+    rows = []
+
+    def synced(step):
+        def run():
+            step()
+            cupy.cuda.Device().synchronize()
+        return run
+
+    for name, kind, sizes in CASES:
+        rng = np.random.default_rng(0)
+        x = _inputs(kind, sizes, rng)
+        module = _tinymed_module(kind, sizes)  # created under cupy: its parameters live on the GPU
+        with tinymed.no_grad():
+            dy = rng.standard_normal(_forward(kind, module, tinymed.Tensor(x)).shape).astype(np.float32)
+        row = {"case": name, "dtype": "float32", "cupy_ms": 1e3 * timeit(synced(_tinymed_step(kind, module, x, dy)))}
+        if torch is not None and torch.cuda.is_available():
+            twin = _torch_module(torch, kind, sizes, module.state_dict()).cuda()
+            tx, tdy = torch.tensor(x, device="cuda", requires_grad=True), torch.tensor(dy, device="cuda")
+
+            def torch_step(twin=twin, tx=tx, tdy=tdy, kind=kind):
+                twin.zero_grad()
+                tx.grad = None
+                _forward(kind, twin, tx).backward(tdy)
+                torch.cuda.synchronize()
+
+            row["torch_cuda_ms"] = 1e3 * timeit(torch_step)
+            row["cupy/torch"] = row["cupy_ms"] / row["torch_cuda_ms"]
+        rows.append(row)
+        print(f"  {name}: done", file=sys.stderr)
+    print_table(rows, ["case", "dtype", "cupy_ms", "torch_cuda_ms", "cupy/torch"])
+    slug = device.lower().replace("nvidia", "").strip().split()[0]
+    note = "ms per forward+backward on the GPU, float32; ratio > 1: cupy is slower"
+    path = save(f"sequence_gpu_{slug}", {"device": device, "rows": rows, "note": note})
+    print(f"wrote {path}")
+
+
 if __name__ == "__main__":
-    run_cpu()
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--gpu", action="store_true", help="tinymed cupy vs torch CUDA")
+    run_gpu() if parser.parse_args().gpu else run_cpu()
