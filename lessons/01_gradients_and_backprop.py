@@ -1,6 +1,6 @@
 # %% [markdown]
 # # Lesson 01 — Gradients and backpropagation
-# A neuron learns by gradient descent; backpropagation computes its gradients layer by layer, and a gradient check proves them right.
+# A neuron learns by gradient descent; backpropagation computes its gradients layer by layer, a gradient check proves them right, and the initial weights decide whether the gradients survive depth.
 #
 # Article 000 §3.1.1 (formula F1) describes a neural network in words: *each node receives
 # inputs, applies a nonlinear transformation and outputs the result; the network learns by
@@ -25,7 +25,7 @@ import tinymed.nn.functional as F
 from tinymed import Function, Tensor
 from tinymed.data import load_breast_cancer, train_test_split
 from tinymed.gradcheck import check
-from tinymed.lessons import out_dir, quick
+from tinymed.lessons import quick, save_figure
 
 tinymed.manual_seed(0)
 data = load_breast_cancer()
@@ -91,8 +91,7 @@ ax_data.set(xlabel=f"{features[0]} (standardised)", ylabel=f"{features[1]} (stan
             ylim=(X2[:, 1].min() - 0.5, X2[:, 1].max() + 0.5), title="Decision boundary")
 ax_data.legend(loc="upper left")
 fig.tight_layout()
-fig.savefig(out_dir() / "01_neuron.png", dpi=100)
-plt.close(fig)
+save_figure(fig, "01_neuron.png", dpi=100)
 
 # %% [markdown]
 # ## 2. Backpropagation through two layers, by hand
@@ -238,8 +237,7 @@ ax.set(xlabel=r"$\epsilon$", ylabel="relative error of the central difference",
        title="Truncation (right) versus round-off (left)")
 ax.legend()
 fig.tight_layout()
-fig.savefig(out_dir() / "01_gradcheck_epsilon.png", dpi=100)
-plt.close(fig)
+save_figure(fig, "01_gradcheck_epsilon.png", dpi=100)
 
 best64 = epsilons[int(np.argmin(errors["float64"]))]
 print(f"float64: best epsilon {best64:.0e}, error {min(errors['float64']):.1e}; "
@@ -280,11 +278,87 @@ ax.plot(train_losses, label=f"2 layers, 30 features, H={H}")
 ax.set(xlabel="gradient-descent step", ylabel="training loss", yscale="log", title="Gradient descent")
 ax.legend()
 fig.tight_layout()
-fig.savefig(out_dir() / "01_training.png", dpi=100)
-plt.close(fig)
+save_figure(fig, "01_training.png", dpi=100)
 
 assert train_losses[-1] < 0.5 * train_losses[0]
 assert test_accuracy > 0.9
+
+# %% [markdown]
+# ## 5. Where the first weights come from: initialisation
+#
+# Training starts from random weights, and their *scale* decides whether backpropagation works at
+# all.  Section 2 showed why: the gradient reaching a layer is the product of the local derivatives
+# of every layer above it, and the forward signal is a product of weight matrices too.  Take a deep
+# stack of $L$ layers of width $n$, $h_l = \phi(W_l h_{l-1})$.  If the weights are drawn with
+# variance $\operatorname{Var}(w)$, each layer multiplies the variance of the signal by about
+# $n \operatorname{Var}(w)$ (times what $\phi$ keeps of it).  Below 1, the signal and the gradient
+# fade geometrically with depth; above 1 they grow, or a tanh **saturates** ($|h| \to 1$, where its
+# derivative $1 - h^2$ is 0).  The standard schemes choose the variance that keeps the product near
+# 1 (`tinymed.nn.init`, with PyTorch's formulas):
+#
+# - **Xavier/Glorot** (Glorot and Bengio 2010) for tanh and sigmoid:
+#   $\operatorname{Var}(w) = 2/(n_{in} + n_{out})$, Keras's default (`glorot_uniform`);
+# - **Kaiming/He** (He et al. 2015) for ReLU, which zeroes half its inputs and so halves the
+#   variance: $\operatorname{Var}(w) = 2/n_{in}$.  (PyTorch's `nn.Linear` default,
+#   $U(\pm 1/\sqrt{n_{in}})$, is a Kaiming variant with a smaller gain.)
+#
+# We push a batch of 256 random inputs through 12 layers of width 64 under each scheme, record
+# the standard deviation of every layer's output, and backpropagate $\sum h_{12}$ to get the
+# gradient of every weight matrix.
+
+# %%
+from tinymed.nn import init
+
+DEPTH, WIDTH = 12, 64
+x_deep = np.random.default_rng(0).standard_normal((256, WIDTH))
+schemes = {
+    "N(0, 1)": lambda w: init.normal_(w, 0.0, 1.0),
+    "N(0, 0.01²)": lambda w: init.normal_(w, 0.0, 0.01),
+    "Xavier (Glorot)": lambda w: init.xavier_uniform_(w),
+    "Kaiming (He), ReLU": lambda w: init.kaiming_normal_(w, nonlinearity="relu"),
+}
+
+
+def deep_stack(fill, activation):
+    """Std of every layer's output (input first), mean |h| of the last, and each weight's gradient norm."""
+    tinymed.manual_seed(0)
+    weights = [fill(Tensor(np.zeros((WIDTH, WIDTH)), requires_grad=True)) for _ in range(DEPTH)]
+    h, stds = Tensor(x_deep), [x_deep.std()]
+    for w in weights:
+        h = activation(F.linear(h, w))
+        stds.append(float(h.numpy().std()))
+    h.sum().backward()
+    return np.array(stds), float(np.abs(h.numpy()).mean()), np.array([np.linalg.norm(w.grad) for w in weights])
+
+
+deep = {("tanh", name): deep_stack(schemes[name], F.tanh) for name in ("N(0, 1)", "N(0, 0.01²)", "Xavier (Glorot)")}
+deep.update({("ReLU", name): deep_stack(schemes[name], F.relu) for name in ("Xavier (Glorot)", "Kaiming (He), ReLU")})
+for (activation, name), (stds, mean_abs, grads) in deep.items():
+    print(f"{activation:4s} {name:19s} std of layer 12 {stds[-1]:9.2e}   mean |h| {mean_abs:.2f}   "
+          f"gradient norm, layer 1 / layer 12: {grads[0] / grads[-1]:9.2e}")
+
+colours = {"N(0, 1)": "tab:red", "N(0, 0.01²)": "tab:orange", "Xavier (Glorot)": "tab:green",
+           "Kaiming (He), ReLU": "tab:purple"}
+fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
+for ax, activation in zip(axes, ("tanh", "ReLU")):
+    for (act, name), (stds, mean_abs, _) in deep.items():
+        if act == activation:
+            label = f"{name}: mean |h| {mean_abs:.2f}" + (" (saturated)" if mean_abs > 0.85 else "")
+            ax.semilogy(range(DEPTH + 1), stds, "o-", ms=3, color=colours[name], label=label)
+    ax.set(title=f"{activation} layers", xlabel="layer")
+    ax.legend(fontsize=8)
+axes[0].set_ylabel("standard deviation of the layer's output")
+fig.suptitle("Initialisation decides whether a signal survives depth")
+fig.tight_layout()
+save_figure(fig, "01_initialisation.png", dpi=100)
+
+tanh_small, tanh_large, tanh_xavier = (deep[("tanh", n)] for n in ("N(0, 0.01²)", "N(0, 1)", "Xavier (Glorot)"))
+relu_xavier, relu_kaiming = deep[("ReLU", "Xavier (Glorot)")], deep[("ReLU", "Kaiming (He), ReLU")]
+assert tanh_small[0][-1] < 1e-10                        # too small: the signal vanishes
+assert tanh_large[1] > 0.85                             # too large: the tanh units saturate
+assert 0.1 < tanh_xavier[0][-1] < 1 and 0.5 < tanh_xavier[2][0] / tanh_xavier[2][-1] < 2  # Xavier keeps both
+assert 0.5 < relu_kaiming[0][-1] / relu_kaiming[0][0] < 2   # Kaiming keeps ReLU's signal
+assert relu_xavier[0][-1] < 0.05                        # Xavier halves its variance at every ReLU
 
 # %% [markdown]
 # ## Summary
@@ -296,7 +370,11 @@ assert test_accuracy > 0.9
 #   to about 1e-16.
 # - The gradient check compares every element with a central difference; in float64 a correct
 #   gradient agrees to about 1e-10 and a wrong one fails loudly.
+# - The scale of the initial weights decides whether signals and gradients survive depth: too small
+#   and they vanish, too large and tanh saturates; Xavier (tanh) and Kaiming (ReLU) keep them near 1.
 #
 # **Exercises.** (1) Delete `* (1 - h**2)` in `backprop_by_hand` and compare with autograd.
 # (2) Set the learning rate of section 1 to 5, then to 50: what happens to the loss curve?
 # (3) Run the gradient check in float32 (`.astype(np.float32)`): what does `check` say, and why?
+# (4) In section 5, initialise the tanh stack with Kaiming instead of Xavier: what happens to the
+# gradient norms of the first layers, and why?

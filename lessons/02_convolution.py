@@ -19,8 +19,16 @@
 # - column $j$ is one **filter** (output channel), and $w_{kj}$ is its weight for window entry $k$;
 # - $K$ is the number of entries in a window: channels × kernel height × kernel width.
 #
-# So the `*` in the article is an ordinary product of two numbers, and the same weights $w_{kj}$
-# are used at every position $i$: that weight sharing is what makes it a convolution.
+# **Reading the `*`.**  We read the article's `*` as an ordinary product of two numbers.  That is our
+# interpretation -- the article does not say -- and `*` is also the usual sign for the convolution
+# operator itself ($f * g$).  We read it as a product for three reasons: the article calls
+# $x_{ik}$, $w_{kj}$ and $y_{ij}$ each "an element" of its map or kernel, that is, single numbers,
+# and the convolution of two numbers is simply their product; the sum $\sum_k$ already does the
+# summing a convolution does, which a convolution sign would do a second time; and the sentence
+# before the formula says the kernel extracts features "by sliding and multiplying by the weights"
+# (通过滑动和权重的乘积).  Read so, the same weights $w_{kj}$ are used at every position $i$: that
+# weight sharing is what makes F3 a convolution.  Section 2 computes F3 as printed, `*` as a
+# product, and it matches `F.conv2d`.
 
 # %%
 import time
@@ -34,7 +42,7 @@ from tinymed import Tensor
 from tinymed.data import chest_phantoms
 from tinymed.gradcheck import check
 from tinymed.kernels.reference.conv import col2im, im2col
-from tinymed.lessons import out_dir, quick
+from tinymed.lessons import quick, save_figure
 
 size = 32 if quick() else 64
 films, labels = chest_phantoms(8, size=size, seed=3, difficulty="easy")
@@ -180,8 +188,7 @@ for ax, (fmap, name, cmap) in zip(axes[1:], maps):
 for ax in axes:
     ax.axis("off")
 fig.tight_layout()
-fig.savefig(out_dir() / "02_feature_maps.png", dpi=100)
-plt.close(fig)
+save_figure(fig, "02_feature_maps.png", dpi=100)
 
 # %% [markdown]
 # ## 5. The backward pass
@@ -228,8 +235,7 @@ for ax, s in zip(axes, (1, 2)):
     ax.axis("off")
 fig.suptitle("How many 3x3 windows contain each pixel of a 12x12 image")
 fig.colorbar(shown, ax=axes, shrink=0.8)
-fig.savefig(out_dir() / "02_window_coverage.png", dpi=100)
-plt.close(fig)
+save_figure(fig, "02_window_coverage.png", dpi=100)
 assert coverage[1][1:-1, 1:-1].min() == 9 and set(np.unique(coverage[2])) <= {1.0, 2.0, 4.0}
 
 # %% [markdown]

@@ -25,7 +25,7 @@ import tinymed.nn.functional as F
 from tinymed import Tensor
 from tinymed.data import chest_phantoms
 from tinymed.gradcheck import check
-from tinymed.lessons import out_dir, quick
+from tinymed.lessons import quick, save_figure
 
 # %% [markdown]
 # ## 1. By hand on a 4×4 example
@@ -77,8 +77,7 @@ for row, (name, pool) in enumerate((("max", F.max_pool2d), ("average", F.avg_poo
         axes[row, col].axis("off")
         level = pool(level, 2)
 fig.tight_layout()
-fig.savefig(out_dir() / "03_pooled_films.png", dpi=100)
-plt.close(fig)
+save_figure(fig, "03_pooled_films.png", dpi=100)
 
 # one 2x2 max pooling keeps the film's brightest pixel; average pooling cannot exceed it
 assert F.max_pool2d(Tensor(film), 2).numpy().max() == film.max()
@@ -144,8 +143,7 @@ for ax, (values, title, cmap, grid, vmax) in zip(axes, panels):
     ax.set_xticks([])
     ax.set_yticks([])
 fig.tight_layout()
-fig.savefig(out_dir() / "03_max_gradient.png", dpi=100)
-plt.close(fig)
+save_figure(fig, "03_max_gradient.png", dpi=100)
 
 # %% [markdown]
 # ## 4. Gradient check, and what a tie does to it

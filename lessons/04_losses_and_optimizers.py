@@ -23,7 +23,7 @@ import tinymed
 import tinymed.nn.functional as F
 from tinymed import Function, Tensor, optim
 from tinymed.gradcheck import check
-from tinymed.lessons import out_dir
+from tinymed.lessons import save_figure
 
 tinymed.manual_seed(0)
 
@@ -303,8 +303,7 @@ for ax in axes[:, 0]:
     ax.set_ylabel("b (intercept)")
 fig.suptitle(f"{steps} steps from the start (dot) towards the minimum (star) of a dose-response MSE")
 fig.tight_layout()
-fig.savefig(out_dir() / "04_optimizer_paths.png", dpi=100)
-plt.close(fig)
+save_figure(fig, "04_optimizer_paths.png", dpi=100)
 
 assert final[f"momentum (heavy ball), α={alpha}, β={beta}"] < 0.01 * final["GD, α=0.2"]
 assert all(surface_loss(path[-1]) < surface_loss(start) for path in paths.values())
@@ -344,8 +343,7 @@ for name, path in noisy.items():
 ax.set(xlabel="step", ylabel="loss above the minimum", title="Mini-batches of 5: constant versus decaying rate")
 ax.legend()
 fig.tight_layout()
-fig.savefig(out_dir() / "04_schedule.png", dpi=100)
-plt.close(fig)
+save_figure(fig, "04_schedule.png", dpi=100)
 print({name: f"{value:.2e}" for name, value in tail.items()})
 assert tail["SGD, α = 0.2/√t"] < 0.5 * tail["SGD, constant α = 0.2"]
 

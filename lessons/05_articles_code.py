@@ -33,7 +33,7 @@ from tinymed.data import DataLoader, TensorDataset, chest_phantoms
 from tinymed.keras import losses, optimizers
 from tinymed.keras.layers import Conv2D, Dense, Flatten, MaxPooling2D
 from tinymed.keras.models import Sequential
-from tinymed.lessons import out_dir, quick
+from tinymed.lessons import out_dir, quick, save_figure
 from tinymed.plot import plot_history
 
 tinymed.manual_seed(0)
@@ -191,8 +191,7 @@ for axis in figure.axes:
     axis.axvline(len(adam_history.epoch) + 0.5, color="grey", lw=1, ls=":")
     axis.text(len(adam_history.epoch) + 0.6, axis.get_ylim()[1], " SGD", va="top", color="grey")
 figure.suptitle("S1 (Adam) then S2 (SGD, momentum 0.9) on 32x32 chest phantoms", y=1.02)
-figure.savefig(out_dir() / "05_s1_s2_history.png", dpi=120, bbox_inches="tight")
-plt.close(figure)
+save_figure(figure, "05_s1_s2_history.png", dpi=120, bbox_inches="tight")
 
 s1_val_accuracy = both["val_accuracy"][-1]
 print(f"validation accuracy after S1 + S2: {s1_val_accuracy:.3f} (chance: 0.5)")
@@ -350,8 +349,7 @@ right.set(xlabel="$t$ (position along the line)", ylabel="output of unit 0",
           title="a sigmoid of a line crosses 0.5 once")
 right.legend(fontsize=8)
 fig.tight_layout()
-fig.savefig(out_dir() / "05_s6_one_line.png", dpi=120)
-plt.close(fig)
+save_figure(fig, "05_s6_one_line.png", dpi=120)
 
 # %% [markdown]
 # ## S7 — a PyTorch LeNet on CIFAR-10-shaped images (article 004 §4)
@@ -503,8 +501,7 @@ ax.axhline(np.log(10), color="grey", ls=":", lw=1, label="ln 10: a uniform guess
 ax.set(xlabel="epoch", ylabel="mean training loss", title="S7: LeNet, batch 100, SGD momentum 0.9")
 ax.legend(fontsize=8)
 fig.tight_layout()
-fig.savefig(out_dir() / "05_s7_learning_rates.png", dpi=120)
-plt.close(fig)
+save_figure(fig, "05_s7_learning_rates.png", dpi=120)
 
 # with the article's settings the loss has hardly left ln 10, the loss of a uniform guess
 assert abs(article_losses[-1] - np.log(10)) < 0.1 and article_accuracy < 0.3
@@ -528,8 +525,7 @@ for ax in axes.ravel():
     ax.axis("off")
 fig.suptitle("S1/S2: chest phantoms 32x32   S4: 10 zones 28x28   S7: 5 places x 2 colours, 3x32x32")
 fig.tight_layout()
-fig.savefig(out_dir() / "05_synthetic_samples.png", dpi=120)
-plt.close(fig)
+save_figure(fig, "05_synthetic_samples.png", dpi=120)
 
 # %% [markdown]
 # ## Summary

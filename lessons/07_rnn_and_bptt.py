@@ -34,7 +34,7 @@ from tinymed.data import news2_score, vital_signs
 from tinymed.data.vitals import FEATURES, UNITS
 from tinymed.gradcheck import check
 from tinymed.kernels.reference.rnn import rnn_tanh_backward, rnn_tanh_forward
-from tinymed.lessons import out_dir, quick
+from tinymed.lessons import quick, save_figure
 from tinymed.metrics import roc_auc_score, roc_curve
 
 QUICK = quick()
@@ -187,10 +187,16 @@ assert report.passed
 # %% [markdown]
 # ## 3. Vanishing and exploding gradients
 #
-# Unroll the recursion of section 2: the gradient that reaches a hidden state $k$ steps before
-# the end has passed through $k$ Jacobians,
+# Unroll the recursion of section 2.  One step's Jacobian is
+# $J_s = \partial h_s / \partial h_{s-1} = \operatorname{diag}(1 - h_s^2)\, W$, and the gradient that
+# reaches a hidden state $k$ steps before the end has passed through $k$ of them,
 #
-# $$\frac{\partial L}{\partial h_{T-k}} = \Big(\prod_{s=T-k+1}^{T} \operatorname{diag}(1 - h_s^2)\, W\Big)^{\!\top} \frac{\partial L}{\partial h_T}.$$
+# $$\frac{\partial L}{\partial h_{T-k}} = \big(J_T\, J_{T-1} \cdots J_{T-k+1}\big)^{\top} \frac{\partial L}{\partial h_T} = J_{T-k+1}^{\top} \cdots J_{T-1}^{\top} J_T^{\top}\, \frac{\partial L}{\partial h_T}.$$
+#
+# The order matters, because matrices do not commute: by the chain rule
+# $\partial h_T / \partial h_{T-k}$ has the *latest* step on the left, $J_T J_{T-1} \cdots J_{T-k+1}$,
+# and its transpose applies $J_T^\top$ first -- backpropagation starts at the end and works back,
+# exactly as the recursion $\bar h_t = dh_t + W^\top \delta_{t+1}$ of section 2 does.
 #
 # Each factor has norm at most $\lVert W \rVert$ (because $|1 - h^2| \le 1$).  If the factors are
 # below 1 the product shrinks geometrically -- the **vanishing gradient** (Hochreiter 1991; Bengio,
@@ -287,17 +293,34 @@ ax.set(xlabel="distance k (time steps before the end)", ylabel=r"$\|\partial L/\
 ax.set_ylim(1e-12, 1e3)
 ax.legend(fontsize=8)
 fig.tight_layout()
-fig.savefig(out_dir() / "07_vanishing_gradients.png", dpi=120)
-plt.close(fig)
+save_figure(fig, "07_vanishing_gradients.png", dpi=120)
 
-W_norm = np.linalg.norm(W_d, 2)
-print(f"PyTorch's init: ||W|| = {W_norm:.2f}, spectral radius {np.abs(np.linalg.eigvals(W_d)).max():.2f}")
 relative = {name: curve / curve[0] for name, curve in curves.items()}
 assert relative["RNN (PyTorch's init)"][20] < 1e-3                # vanishes
 assert relative["RNN, W x 3"][-1] > 1                               # explodes instead
 assert relative["LSTM (PyTorch's init)"][20] < 1e-3                 # a gate half open does not help
 assert relative["LSTM, forget-gate bias +3"][-1] > 1e-2             # the cell state carries it
 assert relative["GRU, update-gate bias +3"][-1] > 1e3 * relative["GRU (PyTorch's init)"][-1]
+
+# %% [markdown]
+# **Why it vanishes although $\lVert W \rVert > 1$.**  PyTorch's initialisation gives this $W$ a
+# norm above 1 (printed below), so the bound $\lVert J_s \rVert \le \lVert W \rVert$ would allow
+# the gradient to grow -- yet it vanishes.  A bound is not a rate.  $\lVert W \rVert$ is the
+# stretch of the single direction $W$ stretches most; multiplied again and again, a vector keeps
+# only the growth $W$ can sustain, which is its **spectral radius** $\rho(W)$, the largest
+# $|\lambda|$ of its eigenvalues ($\lVert W^k \rVert^{1/k} \to \rho(W)$, Gelfand's formula).
+# A random $H \times H$ matrix with entries of variance $\sigma^2$ has $\rho \approx \sigma\sqrt H$ but
+# $\lVert W \rVert \approx 2\sigma\sqrt H$, twice as large.  On top of that every step multiplies by
+# the tanh slopes $1 - h_s^2 < 1$.  The measured rate per step is below both.
+
+# %%
+W_norm = np.linalg.norm(W_d, 2)
+radius = np.abs(np.linalg.eigvals(W_d)).max()
+slope = float(np.mean(1 - h_d.numpy() ** 2))
+rate = (relative["RNN (PyTorch's init)"][20]) ** (1 / 20)   # mean factor per step over 20 steps
+print(f"PyTorch's init: ||W|| = {W_norm:.2f}, spectral radius rho(W) = {radius:.2f}, "
+      f"mean tanh slope {slope:.2f}, measured factor per step {rate:.2f}")
+assert W_norm > 1 > radius and rate < radius          # the norm allows growth; the gradient shrinks
 
 # %% [markdown]
 # ## 4. The fix: gates that can hold the state
@@ -359,8 +382,7 @@ axes[0].plot([], [], color="tab:blue", label="stable")
 axes[0].plot([], [], color="tab:red", label="deteriorates within 12 h")
 axes[0].legend(fontsize=7)
 fig.tight_layout()
-fig.savefig(out_dir() / "07_vital_signs.png", dpi=100)
-plt.close(fig)
+save_figure(fig, "07_vital_signs.png", dpi=100)
 
 # %%
 def fit(model_fn, parameters, inputs, epochs, lr, batch=64, seed=0):
@@ -427,8 +449,7 @@ ax.set(xlabel="false positive rate (1 - specificity)", ylabel="true positive rat
        title="Deterioration within 12 h: ROC on new patients")
 ax.legend(fontsize=8, loc="lower right")
 fig.tight_layout()
-fig.savefig(out_dir() / "07_early_warning_roc.png", dpi=120)
-plt.close(fig)
+save_figure(fig, "07_early_warning_roc.png", dpi=120)
 
 auc_last, auc_gru = auc["logistic regression, last time step"], auc[f"GRU({H_gru}) on all 24 hours"]
 assert auc_gru > auc_last + 0.04, (auc_gru, auc_last)   # the trend carries what a snapshot lacks

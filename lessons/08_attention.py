@@ -29,7 +29,7 @@ import tinymed.nn.functional as F
 from tinymed import Tensor
 from tinymed.data import Tokenizer, clinical_notes
 from tinymed.data.notes import DIAGNOSES
-from tinymed.lessons import out_dir, quick
+from tinymed.lessons import quick, save_figure
 
 QUICK = quick()
 tinymed.manual_seed(0)
@@ -128,8 +128,7 @@ right.axhline(1 / n_keys, color="grey", lw=1, ls=":", label=f"uniform weight 1/{
 right.set(xlabel="dimension d", title=r"Without $1/\sqrt{d}$ the softmax saturates")
 right.legend(fontsize=7)
 fig.tight_layout()
-fig.savefig(out_dir() / "08_scaling.png", dpi=120)
-plt.close(fig)
+save_figure(fig, "08_scaling.png", dpi=120)
 
 for r in rows:
     assert abs(r["var"] / r["d"] - 1) < 0.15                       # Var(q.k) = d
@@ -193,8 +192,7 @@ for ax, (w, title) in zip(axes, panels):
     ax.set(title=title, xlabel="key j", ylabel="query i")
 fig.suptitle("Attention weights: masked keys get exactly 0")
 fig.tight_layout()
-fig.savefig(out_dir() / "08_masks.png", dpi=100)
-plt.close(fig)
+save_figure(fig, "08_masks.png", dpi=100)
 
 # %% [markdown]
 # ## 4. Reading clinical notes
@@ -340,8 +338,7 @@ for ax, i in zip(axes, shown):
     ax.set_title(f"{DIAGNOSES[y_test[i]]} (predicted {DIAGNOSES[predicted[i]]})", fontsize=8, loc="left")
 fig.suptitle("Attention weights over the words of clinical notes (darker = more weight)", fontsize=10)
 fig.tight_layout()
-fig.savefig(out_dir() / "08_note_attention.png", dpi=100)
-plt.close(fig)
+save_figure(fig, "08_note_attention.png", dpi=100)
 
 # %% [markdown]
 # Does it ignore what is negated?  Split every test note into its sentences and compare the

@@ -39,7 +39,7 @@ import numpy as np
 import tinymed
 import tinymed.nn as nn
 from tinymed.data import Tokenizer, Vocabulary, medication_orders
-from tinymed.lessons import out_dir, quick
+from tinymed.lessons import quick, save_figure
 
 QUICK = quick()
 tinymed.manual_seed(0)
@@ -169,8 +169,7 @@ ax.set(xlabel="training step (batch of 64 orders)", ylabel="cross-entropy per ta
        title="Teacher-forced training")
 ax.legend()
 fig.tight_layout()
-fig.savefig(out_dir() / "09_training_loss.png", dpi=120)
-plt.close(fig)
+save_figure(fig, "09_training_loss.png", dpi=120)
 
 # %% [markdown]
 # ## 4. Greedy decoding
@@ -226,8 +225,7 @@ for row, (name, (predicted_m, attention_m)) in enumerate(decoded.items()):
         ax.set_title(name, fontsize=9)
 fig.suptitle("Attention of each generated token (rows) over the words of the order (columns)")
 fig.tight_layout()
-fig.savefig(out_dir() / "09_attention_alignment.png", dpi=110)
-plt.close(fig)
+save_figure(fig, "09_attention_alignment.png", dpi=110)
 
 # %% [markdown]
 # In tinymed's model the attention is spread out, especially for the first tokens.  The decoder

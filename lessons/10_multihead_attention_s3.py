@@ -49,7 +49,7 @@ import tinymed.nn as nn
 import tinymed.nn.functional as F
 from tinymed import Tensor
 from tinymed.data import vital_signs
-from tinymed.lessons import out_dir, quick
+from tinymed.lessons import quick, save_figure
 from tinymed.metrics import roc_auc_score
 
 QUICK = quick()
@@ -321,8 +321,7 @@ for ax, (title, w) in zip(axes, (("article: x * d_model**-0.5", with_factor), ("
     shown = ax.imshow(w[0, 0], cmap="viridis", vmin=0, vmax=limit)
     ax.set(title=f"{title}\n(head 1, patient 1, untrained)", xlabel="key (time step)", ylabel="query (time step)")
 fig.colorbar(shown, ax=axes, shrink=0.8)
-fig.savefig(out_dir() / "10_s3_scaling.png", dpi=110)
-plt.close(fig)
+save_figure(fig, "10_s3_scaling.png", dpi=110)
 
 # %% [markdown]
 # ## 6. Predicting deterioration with S3
@@ -418,8 +417,7 @@ ax.axhline(auc_last, color="grey", ls=":", label="logistic regression, last hour
 ax.set(xlabel="epoch", ylabel="ROC AUC on held-out patients", title="Deterioration within 12 h, S3 on 24 hours")
 ax.legend(fontsize=8)
 fig.tight_layout()
-fig.savefig(out_dir() / "10_s3_vital_signs.png", dpi=110)
-plt.close(fig)
+save_figure(fig, "10_s3_vital_signs.png", dpi=110)
 
 article, plain = curves["S3 as in the article"], curves["S3 without x * d_model**-0.5"]
 assert plain[-1] > auc_last + 0.04            # S3 reads the trend a snapshot misses
