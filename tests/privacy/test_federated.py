@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 import tinymed.nn.functional as F
 from tests.strategies import seeds
 from tinymed import Tensor, nn, optim
+from tinymed.data import chest_phantoms
 from tinymed.privacy import aggregate, federated_averaging
 
 
@@ -77,3 +78,18 @@ def test_partial_participation_and_the_round_callback():
 def test_bad_input_is_refused_by_name(call, error, words):
     with pytest.raises(error, match=words):
         call()
+
+
+def test_hospitals_differ_by_prevalence_and_scanner():
+    """The federated lesson's sites: ``chest_phantoms`` with a prevalence and a scanner's settings."""
+    default = chest_phantoms(41, size=16, seed=3)
+    same = chest_phantoms(41, size=16, seed=3, prevalence=0.5, acquisition={})
+    assert np.array_equal(default.X, same.X) and np.array_equal(default.y, same.y)
+    assert chest_phantoms(100, size=16, seed=3, prevalence=0.2).y.sum() == 20
+    flat = chest_phantoms(40, size=16, seed=3, acquisition={"contrast": (0.3, 0.3), "log_gamma": 0.0})
+    sharp = chest_phantoms(40, size=16, seed=3, acquisition={"contrast": (1.8, 1.8), "log_gamma": 0.0})
+    assert flat.X.std(axis=(1, 2, 3)).mean() < 0.5 * sharp.X.std(axis=(1, 2, 3)).mean()
+    for bad, words in (({"prevalence": 1.5}, "prevalence must be in"), ({"acquisition": {"gain": 2}}, "keys are"),
+                       ({"acquisition": {"contrast": (2, 1)}}, "0 < low <= high")):
+        with pytest.raises(ValueError, match=words):
+            chest_phantoms(4, size=16, **bad)
