@@ -25,7 +25,7 @@ from tinymed import Tensor, metrics, nn, optim
 from tinymed.compress import distillation_loss, prune, quantize, sparsity, storage_bytes
 from tinymed.data import DataLoader, chest_phantoms
 from tinymed.demo import standardize_images
-from tinymed.lessons import out_dir, quick
+from tinymed.lessons import quick, save_figure
 
 QUICK = quick()
 tinymed.manual_seed(0)
@@ -273,8 +273,7 @@ ax_quality.set(xlim=(0.5, 1.0), xlabel="test set (1000+ films)", title="accuracy
 ax_time.barh(rows, [results[n]["ms"] for n in names], color="tab:gray")
 ax_time.set(xlabel="milliseconds per film (batch of 256)", title="time on this machine")
 fig.tight_layout()
-fig.savefig(out_dir() / "23_compression.png", dpi=120)
-plt.close(fig)
+save_figure(fig, "23_compression.png", dpi=120)
 
 assert base["bytes"] / results["int8"]["bytes"] > 3.5
 assert results["pruned 90%"]["bytes"] < results["pruned 50%"]["bytes"] <= base["bytes"]

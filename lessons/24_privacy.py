@@ -30,7 +30,7 @@ import tinymed.nn.functional as F
 from tinymed import Tensor, metrics, nn, optim
 from tinymed.data import DataLoader, chest_phantoms, clinical_notes
 from tinymed.demo import standardize_images
-from tinymed.lessons import out_dir, quick
+from tinymed.lessons import quick, save_figure
 from tinymed.privacy import (
     GradSampleModule,
     PrivacyEngine,
@@ -212,8 +212,7 @@ ax.set(xlabel=f"ε at δ = {DELTA:g} (smaller is more private)", ylabel="test ac
        title="privacy against accuracy, pneumonia phantoms")
 ax.legend(fontsize=8)
 fig.tight_layout()
-fig.savefig(out_dir() / "24_dp_accuracy.png", dpi=120)
-plt.close(fig)
+save_figure(fig, "24_dp_accuracy.png", dpi=120)
 
 # %% [markdown]
 # What does an $\varepsilon$ mean?  The odds of any conclusion about whether one patient was in
@@ -265,8 +264,7 @@ for col, (site, (X, y)) in enumerate(as_acquired.items()):
         axes[row, col].set_title(f"{site}\n{('normal', 'pneumonia')[label]}", fontsize=8)
         axes[row, col].axis("off")
 fig.tight_layout()
-fig.savefig(out_dir() / "24_sites.png", dpi=120)
-plt.close(fig)
+save_figure(fig, "24_sites.png", dpi=120)
 
 # %%
 LOCAL_EPOCHS, ROUNDS = 8, 16
@@ -351,8 +349,7 @@ ax_rounds.axhline(max(alone), color="tab:red", ls=":", label="best hospital alon
 ax_rounds.set(xlabel="round", ylabel="mean test accuracy over the hospitals", title="federated averaging")
 ax_rounds.legend(fontsize=8)
 fig.tight_layout()
-fig.savefig(out_dir() / "24_federated.png", dpi=120)
-plt.close(fig)
+save_figure(fig, "24_federated.png", dpi=120)
 
 # %% [markdown]
 # Federated learning keeps the films at home, but the weights it sends are computed from them and
