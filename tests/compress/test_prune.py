@@ -174,6 +174,19 @@ def test_identity_custom_mask_and_remove():
     assert set(layer.state_dict()) == {"weight", "bias"} and not prune.is_pruned(layer)
 
 
+def test_a_refused_second_pruning_leaves_the_first_in_place(rng):
+    layer = prune.l1_unstructured(nn.Linear(4, 3), "weight", amount=8)
+    mask = layer.weight_mask.numpy().copy()
+    with pytest.raises(ValueError, match="more than the 4 units"):
+        prune.l1_unstructured(layer, "weight", amount=5)  # only 4 weights are left
+    assert np.array_equal(layer.weight_mask.numpy(), mask) and prune.is_pruned(layer)
+    x = Tensor(rng.standard_normal((2, 4)).astype(np.float32))
+    np.testing.assert_allclose(layer(x).numpy(), x.numpy() @ (layer.weight_orig.numpy() * mask).T + layer.bias.numpy(),
+                               rtol=1e-6)
+    prune.l1_unstructured(layer, "weight", amount=2)
+    assert layer.weight_mask.numpy().sum() == 2 and len(layer._forward_pre_hooks) == 1
+
+
 # ----- bad input -------------------------------------------------------------------------------------
 @pytest.mark.parametrize("call, error, words", [
     (lambda m: prune.l1_unstructured(m, "weight", -1), ValueError, "amount=-1"),

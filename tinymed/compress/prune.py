@@ -101,7 +101,7 @@ class BasePruningMethod:
     def apply(cls, module, name, *args, importance_scores=None, **kwargs):
         """Prune ``module.<name>`` with a new ``cls(*args, **kwargs)`` (combined with any pruning
         already there) and reparametrise it as ``<name>_orig * <name>_mask``.  Returns the hook."""
-        method = _attach(cls(*args, **kwargs), module, name)
+        method, replaced = _combined(cls(*args, **kwargs), module, name)
         current = getattr(module, name)
         scores = current.data if importance_scores is None else _raw(importance_scores)
         if tuple(scores.shape) != current.shape:
@@ -118,6 +118,8 @@ class BasePruningMethod:
             if first_time:
                 _join_parameter(module, name)
             raise
+        if replaced is not None:  # only now: a refused amount leaves the earlier pruning in place
+            del module._forward_pre_hooks[replaced]
         module.register_buffer(name + "_mask", Tensor(mask))
         setattr(module, name, method.apply_mask(module))
         module.register_forward_pre_hook(method)
@@ -140,21 +142,20 @@ def _raw(a):
     return a.data if isinstance(a, Tensor) else a
 
 
-def _attach(method, module, name):
-    """Take the pruning hook already on ``module.<name>`` (if any) off the module and combine it
-    with ``method`` in a :class:`PruningContainer`; the method (or container) to register."""
+def _combined(method, module, name):
+    """``(hook, replaced)``: ``method``, or -- if ``module.<name>`` is pruned already -- a
+    :class:`PruningContainer` of the earlier methods and ``method``, with the key of the hook it
+    is to replace (``None`` for a first pruning)."""
     if not isinstance(module, Module):
         raise TypeError(f"prune: module must be a tinymed.nn.Module, got {type(module).__name__}")
     if not isinstance(getattr(module, name, None), Tensor):
         raise ValueError(f"prune: {type(module).__name__} has no parameter named {name!r}")
     method._tensor_name = name
-    for key, hook in list(module._forward_pre_hooks.items()):
+    for key, hook in module._forward_pre_hooks.items():
         if isinstance(hook, BasePruningMethod) and hook._tensor_name == name:
-            del module._forward_pre_hooks[key]
-            container = hook if isinstance(hook, PruningContainer) else PruningContainer(hook)
-            container.add_pruning_method(method)
-            return container
-    return method
+            earlier = hook._pruning_methods if isinstance(hook, PruningContainer) else (hook,)
+            return PruningContainer(*earlier, method), key
+    return method, None
 
 
 def _split_parameter(module, name):
