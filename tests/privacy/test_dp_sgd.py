@@ -144,6 +144,8 @@ def test_other_attributes_are_the_wrapped_optimizers():
     sgd = optim.SGD([nn.Parameter(np.zeros(2))], lr=0.3)
     opt = DPOptimizer(sgd, noise_multiplier=1.0, max_grad_norm=1.0, expected_batch_size=4)
     assert opt.lr == 0.3 and opt.state is sgd.state and "noise_multiplier=1.0" in repr(opt)
+    opt.lr = 0.1
+    assert sgd.lr == 0.1 and "lr" not in vars(opt)  # set on the optimizer that steps
 
 
 @pytest.mark.parametrize("make, error, words", [

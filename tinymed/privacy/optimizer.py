@@ -58,7 +58,8 @@ class DPOptimizer:
 
     ``generator`` is a ``numpy.random.Generator`` for the noise (default: tinymed's seeded one).
     ``attach_step_hook(fn)`` calls ``fn(self)`` after every step -- the privacy accountant's
-    entry point.  Other attributes (``lr``, ``state``, ...) are the wrapped optimizer's.
+    entry point.  ``lr`` and every other attribute (``state``, ``param_groups``, ...) are the
+    wrapped optimizer's; a learning-rate schedule is made for ``original_optimizer``.
     """
 
     def __init__(self, optimizer, *, noise_multiplier, max_grad_norm, expected_batch_size,
@@ -83,6 +84,14 @@ class DPOptimizer:
         if name == "original_optimizer":
             raise AttributeError(name)
         return getattr(self.original_optimizer, name)
+
+    @property
+    def lr(self) -> float:
+        return self.original_optimizer.lr
+
+    @lr.setter
+    def lr(self, value):
+        self.original_optimizer.lr = value  # on the wrapped optimizer: the one that steps
 
     @property
     def params(self) -> list:
