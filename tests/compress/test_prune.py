@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import tinymed
@@ -39,6 +39,16 @@ def _apply(library, layer, method):
         library.ln_structured(layer, "weight", amount=method[1], n=method[2], dim=method[3])
 
 
+def _norms_tie(weight, method):
+    """Whether ``ln_structured`` would meet channels of equal norm (PyTorch's choice among them is
+    its sort's, not a rule; ours is the lowest index first, tested below)."""
+    _, _, n, dim = method
+    a = np.abs(weight)
+    other = tuple(d for d in range(a.ndim) if d != dim % a.ndim)
+    norms = a.max(other) if n == math.inf else a.min(other) if n == -math.inf else (a**n).sum(other) ** (1 / n)
+    return len(np.unique(norms)) < len(norms)
+
+
 def _masks_equal(ours, theirs):
     for (name, mask), (their_name, their_mask) in zip(sorted(ours.named_buffers()), sorted(theirs.named_buffers())):
         assert name == their_name
@@ -52,6 +62,7 @@ def test_masks_equal_pytorchs_for_methods_applied_in_turn(steps, layer, seed):
     tp = pytest.importorskip("torch.nn.utils.prune", reason="pruning is compared with torch.nn.utils.prune")
     ours, theirs = _twins(seed % 2**31)
     for method in steps:
+        assume(method[0] == "l1" or not _norms_tie(ours[layer].weight.numpy(), method))
         try:
             _apply(tp, theirs[layer], method)
         except ValueError:
@@ -117,7 +128,8 @@ def test_the_mask_applies_in_forward_and_in_the_gradient(backend, rng):
 
 
 def test_an_optimizer_made_before_pruning_fine_tunes_and_pruned_weights_stay_zero(rng):
-    model = nn.Sequential(nn.Linear(5, 8), nn.ReLU(), nn.Linear(8, 1))
+    tinymed.manual_seed(0)
+    model = nn.Sequential(nn.Linear(5, 8), nn.Tanh(), nn.Linear(8, 1))  # tanh: no unit can die
     opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     prune.global_unstructured([(model[0], "weight"), (model[2], "weight")], prune.L1Unstructured, amount=0.6)
     x = Tensor(rng.standard_normal((16, 5)).astype(np.float32))
@@ -161,6 +173,10 @@ def test_ties_prune_the_lowest_index_first():
     layer.load_state_dict({"weight": np.array([[1.0, -1.0, 1.0, 2.0]])})
     prune.l1_unstructured(layer, "weight", amount=2)
     np.testing.assert_array_equal(layer.weight_mask.numpy(), [[0, 0, 1, 1]])
+    rows = nn.Linear(2, 4, bias=False)
+    rows.load_state_dict({"weight": np.array([[3.0, 0.0], [0.0, 3.0], [1.0, 1.0], [3.0, 0.0]])})
+    prune.ln_structured(rows, "weight", amount=2, n=1, dim=0)  # L1 norms 3, 3, 2, 3
+    np.testing.assert_array_equal(rows.weight_mask.numpy()[:, 0], [0, 1, 0, 1])
 
 
 def test_identity_custom_mask_and_remove():

@@ -21,8 +21,8 @@ Pruning sets a chosen part of a layer's weights to zero.  It does so through a *
 Pruning twice combines the masks as PyTorch does: the second ``amount`` is a fraction of what
 is *left* (entries still unmasked for unstructured methods, channels not yet removed for
 structured ones).  ``amount`` is a fraction in [0, 1] (rounded to a count with Python's
-``round``, half to even) or a number of entries.  Where importance scores tie, the entry with
-the lower flat index is pruned first.
+``round``, half to even) or a number of entries.  Where importance scores tie, the entry (or
+channel) with the lower index is pruned first.
 """
 
 from __future__ import annotations
@@ -294,7 +294,7 @@ class LnStructured(BasePruningMethod):
         count = _count_to_prune(self.amount, t.shape[dim])
         if count == 0:
             return default_mask
-        pruned = array_module(t).argsort(-_ln_norm(t, self.n, dim), kind="stable")[t.shape[dim] - count:]
+        pruned = array_module(t).argsort(_ln_norm(t, self.n, dim), kind="stable")[:count]  # ties: lowest first
         mask = default_mask.copy()
         index = [slice(None)] * t.ndim
         index[dim] = pruned
