@@ -395,7 +395,9 @@ class Tensor:
                              f"for a tensor of shape {self.shape}")
         if self.ndim == 0:
             return self.reshape(1)
-        return self.reshape(self.shape[:start] + (-1,) + self.shape[end + 1:])
+        # the size spelled out, not -1: an empty batch leaves -1 undetermined
+        flat = int(np.prod(self.shape[start:end + 1], dtype=np.int64))
+        return self.reshape(self.shape[:start] + (flat,) + self.shape[end + 1:])
 
     def transpose(self, dim0=-2, dim1=-1):
         axes = list(range(self.ndim))

@@ -54,3 +54,12 @@ def test_a_data_set_too_large_for_memory_is_refused_up_front():
     with pytest.raises(MemoryError, match=r"chest_phantoms: 1000000000 images of 64x64 pixels \(float32\) need "
                                           r"16,384.0 GB, but only [\d,.]+ GB of memory is available"):
         chest_phantoms(10**9)
+
+
+def test_flatten_keeps_an_empty_batch():
+    from tinymed import nn
+
+    x = Tensor(np.zeros((0, 3, 4, 4)), requires_grad=True)
+    y = nn.Flatten()(x)
+    y.sum().backward()
+    assert y.shape == (0, 48) and tinymed.backend.to_numpy(x.grad).shape == (0, 3, 4, 4)
