@@ -12,6 +12,8 @@ model (BERT) scores each position against its own label.
 
 from __future__ import annotations
 
+import numpy as np
+
 from .. import backend
 from ..autograd import Tensor
 from ..nn import functional as F
@@ -21,18 +23,24 @@ __all__ = ["cross_entropy_ignoring_index", "shifted_cross_entropy"]
 
 
 def cross_entropy_ignoring_index(logits: Tensor, labels) -> Tensor:
-    """Mean cross-entropy of logits (N, C) against labels (N,), skipping labels equal to -100.
+    r"""Mean cross-entropy of logits (N, C) against labels (N,), skipping labels equal to -100.
 
-    NaN when every label is ignored (a mean over nothing), as PyTorch."""
+    Computed as :math:`\sum_i w_i\,\ell_i` with per-row losses :math:`\ell_i` and weights
+    :math:`w_i = [y_i \neq -100] / |K|`: the ignored rows are scored against class 0 and weighted 0,
+    which costs one row each but copies and gathers nothing.  NaN when every label is ignored
+    (a mean over nothing), as PyTorch."""
     xp = backend.array_module(labels)
     counted = labels != IGNORE_INDEX
-    if bool(xp.all(counted)):
-        return F.cross_entropy(logits, labels)
-    rows = xp.flatnonzero(counted)
-    return F.cross_entropy(logits[rows], labels[rows])
+    per_row = F.cross_entropy(logits, xp.where(counted, labels, 0), reduction="none")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        weights = counted.astype(logits.dtype) / logits.dtype.type(counted.sum())
+    return (per_row * Tensor(weights)).sum()
 
 
 def shifted_cross_entropy(logits: Tensor, labels) -> Tensor:
-    """Causal language-model loss: logits (B, T, V) at position t against labels (B, T) at t + 1."""
-    vocab = logits.shape[-1]
-    return cross_entropy_ignoring_index(logits[:, :-1].reshape(-1, vocab), labels[:, 1:].reshape(-1))
+    """Causal language-model loss: logits (B, T, V) at position t against labels (B, T) at t + 1.
+
+    The labels move one place left and the last position, with nothing after it, gets -100."""
+    xp = backend.array_module(labels)
+    shifted = xp.concatenate([labels[:, 1:], xp.full((labels.shape[0], 1), IGNORE_INDEX, dtype=labels.dtype)], axis=1)
+    return cross_entropy_ignoring_index(logits.reshape(-1, logits.shape[-1]), shifted.reshape(-1))

@@ -81,20 +81,37 @@ def _gelu_erf_grad(dy, x, dx):
 
 
 @njit(cache=True)
-def _gelu_tanh(x, y):
-    """y_i = x_i (1 + tanh u_i) / 2, u = sqrt(2/pi) (x + 0.044715 x^3)."""
+def _minus_two_u(x, e):
+    """e_i = -2 u_i, u = sqrt(2/pi) (x + 0.044715 x^3): the exponent of the tanh form written as a sigmoid."""
     for i in range(x.size):
         v = x[i]
-        y[i] = 0.5 * v * (1 + math.tanh(_SQRT_2_OVER_PI * (v + _TANH_CUBIC * v * v * v)))
+        e[i] = -2 * _SQRT_2_OVER_PI * (v + _TANH_CUBIC * v * v * v)
 
 
 @njit(cache=True)
-def _gelu_tanh_grad(dy, x, dx):
-    """dx_i = dy_i ((1 + t)/2 + x (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2) / 2), t = tanh u_i."""
+def _gelu_tanh_from_exp(x, e, y):
+    """y_i = x_i / (1 + e_i), e = exp(-2u): (1 + tanh u)/2 is the sigmoid of 2u."""
+    for i in range(x.size):
+        y[i] = x[i] / (1 + e[i])
+
+
+@njit(cache=True)
+def _gelu_tanh_grad_from_exp(dy, x, e, dx):
+    """dx_i = dy_i (s + 2 x s (1 - s) u'), s = 1/(1 + e_i), u' = sqrt(2/pi) (1 + 3 * 0.044715 x^2)."""
     for i in range(x.size):
         v = x[i]
-        t = math.tanh(_SQRT_2_OVER_PI * (v + _TANH_CUBIC * v * v * v))
-        dx[i] = dy[i] * (0.5 * (1 + t) + 0.5 * v * (1 - t * t) * _SQRT_2_OVER_PI * (1 + 3 * _TANH_CUBIC * v * v))
+        s = 1 / (1 + e[i])
+        dx[i] = dy[i] * (s + 2 * v * s * (1 - s) * _SQRT_2_OVER_PI * (1 + 3 * _TANH_CUBIC * v * v))
+
+
+def _tanh_form_exponentials(x):
+    """exp(-2u) for every element of x, flat.  NumPy's exp is vectorised (SIMD); the C library's
+    scalar exp and tanh that a Numba loop calls are several times slower (see the attention kernels)."""
+    flat = _flat(x)
+    e = np.empty(flat.shape, dtype=flat.dtype)
+    _minus_two_u(flat, e)
+    with np.errstate(over="ignore"):  # exp(-2u) = inf for very negative x: then y = x / inf = 0, as it should
+        return flat, np.exp(e, out=e)
 
 
 def _elementwise(kernel, *arrays):
@@ -134,13 +151,25 @@ def tanh_backward(dy, y):
 
 
 def gelu_forward(x, approximate="none"):
-    """y = x Phi(x) (exact) or x (1 + tanh(sqrt(2/pi)(x + 0.044715 x^3))) / 2 ("tanh"); any shape."""
-    return _elementwise(_gelu_tanh if approximate == "tanh" else _gelu_erf, x)
+    """y = x Phi(x) (exact) or x (1 + tanh(sqrt(2/pi)(x + 0.044715 x^3))) / 2 ("tanh"); any shape.
+
+    The tanh form is computed as x sigmoid(2u) = x / (1 + exp(-2u)), the same function."""
+    if approximate != "tanh":
+        return _elementwise(_gelu_erf, x)
+    flat, e = _tanh_form_exponentials(x)
+    y = np.empty(x.shape, dtype=e.dtype)
+    _gelu_tanh_from_exp(flat, e, y.reshape(-1))
+    return y
 
 
 def gelu_backward(dy, x, approximate="none"):
     """dx = dy * GELU'(x), from the input x, in the form ``approximate`` names; one shape."""
-    return _elementwise(_gelu_tanh_grad if approximate == "tanh" else _gelu_erf_grad, dy, x)
+    if approximate != "tanh":
+        return _elementwise(_gelu_erf_grad, dy, x)
+    flat, e = _tanh_form_exponentials(x)
+    dx = np.empty(x.shape, dtype=np.result_type(dy, x))
+    _gelu_tanh_grad_from_exp(_flat(dy), flat, e, dx.reshape(-1))
+    return dx
 
 
 @njit(cache=True)
