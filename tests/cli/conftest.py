@@ -1,6 +1,7 @@
 """Shared by the command-line tests: running ``tinymed`` as a user does, and what a clean error is."""
 
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -15,13 +16,15 @@ REPO = Path(__file__).resolve().parents[2]
 def tinymed_command(tmp_path):
     """``tinymed_command(*args, cwd=..., env=...)``: ``python -m tinymed.cli ARGS`` in a fresh
     process (the console entry point's path), from ``cwd`` (default: an empty folder); finished
-    (a ``CompletedProcess``), or with ``wait=False`` still running (a ``Popen``)."""
+    (a ``CompletedProcess``), or with ``wait=False`` still running (a ``Popen``, with SIGINT at
+    its default, which a shell's background job would otherwise have set to ignored)."""
     def run(*args, cwd=None, env=None, timeout=300, wait=True):
         command = [sys.executable, "-m", "tinymed.cli", *map(str, args)]
         options = {"cwd": cwd or tmp_path, "text": True,
                    "env": {**os.environ, "PYTHONPATH": str(REPO), "MPLBACKEND": "Agg", **(env or {})}}
-        if not wait:
-            return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **options)
+        if not wait:  # Ctrl-C must reach it even when the tests themselves run in the background
+            return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                    preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL), **options)
         return subprocess.run(command, capture_output=True, timeout=timeout, **options)
     return run
 
