@@ -16,7 +16,7 @@ import time
 import matplotlib.pyplot as plt
 import numpy as np
 
-from tinymed.lessons import out_dir, quick
+from tinymed.lessons import quick, save_figure
 from tinymed.recsys import (
     SVD,
     ArticleHybrid,
@@ -125,7 +125,7 @@ ax.set_xlabel("number of co-rated treatments")
 ax.set_ylabel("similarity")
 ax.set_title("Article F14 depends on the row length, not the agreement")
 ax.legend()
-plt.savefig(out_dir() / "11_f14_and_row_length.png", dpi=100)
+save_figure(fig_f14, "11_f14_and_row_length.png", dpi=100)
 
 # %% [markdown]
 # The same three similarities on the data: the rating matrix of the 40 patients with the
@@ -154,7 +154,7 @@ for axis, (name, S) in zip(axes[1:], sims.items()):
     axis.set_title(f"patient similarity: {label}")
     axis.set_xlabel("patient")
 fig_r.colorbar(image, ax=axes[1:], label="similarity")
-plt.savefig(out_dir() / "11_rating_matrix_and_similarity.png", dpi=100)
+save_figure(fig_r, "11_rating_matrix_and_similarity.png", dpi=100)
 off_diagonal = ~np.eye(n_show, dtype=bool)
 spread = {}
 for name, S in sims.items():
@@ -323,7 +323,7 @@ ax.set_xlabel("test RMSE (lower is better)")
 ax.set_title("Treatment response prediction")
 ax.legend(loc="lower right")
 fig_floor.tight_layout()
-plt.savefig(out_dir() / "11_methods_vs_noise_floor.png", dpi=120)
+save_figure(fig_floor, "11_methods_vs_noise_floor.png", dpi=120)
 for name in names:
     print(f"{name:<40} {results[name]:.3f}   {results[name] / oracle:4.2f} x irreducible")
 

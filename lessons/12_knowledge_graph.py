@@ -21,7 +21,7 @@ from tinymed.graph import (
     load_medical_kg,
     pagerank,
 )
-from tinymed.lessons import out_dir, quick
+from tinymed.lessons import quick, save_figure
 
 # %% [markdown]
 # ## 1. The graph
@@ -92,7 +92,7 @@ for boundary in np.cumsum([len(kg.nodes(t)) for t in COLUMN_ORDER])[:-1]:
     ax.axvline(boundary - 0.5, color="c", lw=0.8)
 ax.set_title("Google matrix G (rows: from, columns: to)\ndrugs | diseases | genes; dark = likely step")
 fig_g.colorbar(image, ax=ax, label="probability of the step")
-plt.savefig(out_dir() / "12_google_matrix.png", dpi=110)
+save_figure(fig_g, "12_google_matrix.png", dpi=110)
 
 # %% [markdown]
 # ## 3. Personalised PageRank: drug candidates for a disease
@@ -244,7 +244,7 @@ bar.barh(top[::-1], [ppr_obesity[d] for d in top[::-1]],
 bar.set_xlabel("personalised PageRank from obesity")
 bar.set_title("Candidate drugs for obesity\n(known indications excluded)")
 fig.tight_layout()
-plt.savefig(out_dir() / "12_knowledge_graph.png", dpi=120)
+save_figure(fig, "12_knowledge_graph.png", dpi=120)
 
 # %% [markdown]
 # ## Summary

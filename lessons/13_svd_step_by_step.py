@@ -12,7 +12,7 @@
 import matplotlib.pyplot as plt
 import numpy as np
 
-from tinymed.lessons import out_dir, quick
+from tinymed.lessons import quick, save_figure
 from tinymed.recsys import BPMF, SVD, BaselineOnly, Dataset, MeanFilledSVD, Reader, accuracy, make_treatment_responses
 from tinymed.recsys.model_selection import train_test_split
 
@@ -232,7 +232,7 @@ ax[1].set_ylabel("RMSE")
 ax[1].set_title("BPMF: draws, and their average")
 ax[1].legend(fontsize=7)
 fig.tight_layout()
-plt.savefig(out_dir() / "13_svd_learning_curves.png", dpi=120)
+save_figure(fig, "13_svd_learning_curves.png", dpi=120)
 
 # %% [markdown]
 # ## Summary

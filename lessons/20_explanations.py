@@ -32,7 +32,7 @@ from tinymed.explain import (
 )
 from tinymed.keras.losses import BinaryCrossentropy
 from tinymed.keras.models import Sequential
-from tinymed.lessons import out_dir, quick
+from tinymed.lessons import quick, save_figure
 
 QUICK = quick()
 tinymed.manual_seed(0)
@@ -120,8 +120,7 @@ for ax in axes.ravel():
     ax.axis("off")
 fig.suptitle("what each method says the model looked at (red = for pneumonia, blue = against)")
 fig.tight_layout()
-fig.savefig(out_dir() / "20_maps.png", dpi=110)
-plt.close(fig)
+save_figure(fig, "20_maps.png", dpi=110)
 
 # %% [markdown]
 # ## 3. Completeness: integrated gradients add up
@@ -175,8 +174,7 @@ ax.set(ylabel="share of positive attribution\ninside the lesion", title="explana
 ax.tick_params(axis="x", labelrotation=20, labelsize=8)
 ax.legend(fontsize=8)
 fig.tight_layout()
-fig.savefig(out_dir() / "20_inside_lesion.png", dpi=110)
-plt.close(fig)
+save_figure(fig, "20_inside_lesion.png", dpi=110)
 
 # %% [markdown]
 # The pixel-level methods put several times their share on the opacity.  Grad-CAM's map has the
@@ -227,8 +225,7 @@ for row, (name, result) in enumerate(checks.items()):
     axes[row, 0].text(-4, SIZE / 2, name, rotation=90, va="center", ha="right", fontsize=9)
 fig.suptitle("cascading randomisation: gradients change, the edge detector does not")
 fig.tight_layout()
-fig.savefig(out_dir() / "20_sanity_check.png", dpi=110)
-plt.close(fig)
+save_figure(fig, "20_sanity_check.png", dpi=110)
 
 # %% [markdown]
 # ## 6. A tabular model: which measurements matter?
@@ -288,8 +285,7 @@ ax.barh([cancer.feature_names[j] for j in top], importance.importances_mean[top]
 ax.set(xlabel="drop of test ROC AUC when the column is shuffled", title="permutation importance, breast-cancer MLP")
 ax.tick_params(axis="y", labelsize=8)
 fig.tight_layout()
-fig.savefig(out_dir() / "20_permutation_importance.png", dpi=110)
-plt.close(fig)
+save_figure(fig, "20_permutation_importance.png", dpi=110)
 
 # %% [markdown]
 # The drops are small -- a few thousandths of AUC -- although the model is good.  The 30 columns

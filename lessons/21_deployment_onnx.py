@@ -29,7 +29,7 @@ from tinymed.data import chest_phantoms, stratified_split
 from tinymed.demo import standardize_images
 from tinymed.keras.losses import BinaryCrossentropy
 from tinymed.keras.models import Sequential
-from tinymed.lessons import out_dir, quick
+from tinymed.lessons import out_dir, quick, save_figure
 
 QUICK = quick()
 tinymed.manual_seed(0)
@@ -199,8 +199,7 @@ ax.set_xticks(np.arange(2) + width * (len(table) - 1) / 2, ["one film", "batch o
 ax.set(ylabel="milliseconds per film", title="latency of the pneumonia CNN")
 ax.legend(fontsize=8)
 fig.tight_layout()
-fig.savefig(out_dir() / "21_latency.png", dpi=110)
-plt.close(fig)
+save_figure(fig, "21_latency.png", dpi=110)
 assert all(np.isfinite(v).all() and min(v) > 0 for v in table.values())
 
 # %% [markdown]

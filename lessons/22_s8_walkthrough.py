@@ -28,7 +28,7 @@ from tinymed.data import DataLoader, Tokenizer, chest_phantoms, clinical_notes, 
 from tinymed.data.notes import DIAGNOSES
 from tinymed.demo import standardize_images
 from tinymed.explain import attention_rollout, capture_attention
-from tinymed.lessons import out_dir, quick
+from tinymed.lessons import out_dir, quick, save_figure
 from tinymed.nn import functional as F
 from tinymed.plot import plot_confusion_matrix
 
@@ -287,8 +287,7 @@ for ax, ids, label, flow in zip(axes, shown, labels_test[:3], rollout):
     assert np.all(flow[real][:, ~real] == 0)  # and none of the padding, which is masked
 fig.suptitle("attention rollout: each word's share of the note's summary")
 fig.tight_layout()
-fig.savefig(out_dir() / "22_text_rollout.png", dpi=110)
-plt.close(fig)
+save_figure(fig, "22_text_rollout.png", dpi=110)
 
 # %% [markdown]
 # ## Summary

@@ -16,7 +16,7 @@
 import matplotlib.pyplot as plt
 import numpy as np
 
-from tinymed.lessons import out_dir, quick
+from tinymed.lessons import quick, save_figure
 from tinymed.recsys import make_treatment_prescriptions, top_n
 from tinymed.recsys.implicit import AlternatingLeastSquares, BayesianPersonalizedRanking
 from tinymed.recsys.implicit import evaluation as ev
@@ -187,7 +187,7 @@ axes[2].set_xlabel("BPR epoch")
 axes[2].set_ylabel("sampled pairs ordered right")
 axes[2].set_title("BPR: training AUC")
 fig.tight_layout()
-plt.savefig(out_dir() / "25_implicit_feedback.png", dpi=110)
+save_figure(fig, "25_implicit_feedback.png", dpi=110)
 
 # %% [markdown]
 # ## 7. Asking the model: recommend and similar_items

@@ -24,11 +24,12 @@ import json
 import re
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 
 from tinymed.exercises import EXERCISES, check_file, get, student_source
 from tinymed.gradcheck import check_backward
-from tinymed.lessons import out_dir
+from tinymed.lessons import out_dir, save_figure
 
 work = Path(out_dir()) / "26_exercises"
 work.mkdir(parents=True, exist_ok=True)
@@ -114,6 +115,29 @@ assert re.search(r"input = \[-?\d+\.\d* +-?\d+\.\d*\]\n", diagnosis.output)  # t
 final = hand_in({"mse_loss_forward": forward, "mse_loss_backward": "return 2 * (input - target) / input.size"})
 print(final)
 assert final.passed and final.score == final.max_score
+
+# %% [markdown]
+# The three hand-ins side by side: each bar is one part of the grade, and what it earned of what it
+# was worth. The forgotten $n$ keeps the marks a wrong factor cannot touch -- the shapes, a zero
+# gradient, and the one-element edge case, where $n = 1$ -- and loses the rest.
+
+# %%
+attempts = {"the article's derivative": first, "the mean forgotten": second, "fixed": final}
+part_names = [p.name for p in final.parts]
+fig, ax = plt.subplots(figsize=(10, 0.45 * len(part_names) + 1.2), layout="constrained")
+height = 0.8 / len(attempts)
+rows = np.arange(len(part_names))[::-1]  # the first part at the top
+for k, (label, report) in enumerate(attempts.items()):
+    earned = {p.name: p.score / p.max_score for p in report.parts}
+    ax.barh(rows + (1 - k) * height, [earned[n] for n in part_names], height, label=label)
+ax.set_yticks(rows, part_names, fontsize=8)
+ax.set_xlabel("share of the part's marks earned")
+ax.set_xlim(0, 1.0)
+ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+ax.set_title("mse_loss: marks per part on each hand-in")
+save_figure(fig, "26_marks_per_attempt.png", dpi=110)
+assert [p.name for p in first.parts] == part_names == [p.name for p in second.parts]
+assert next(p for p in second.parts if p.name.endswith("edge case: one element")).passed
 
 # %% [markdown]
 # ## 5. Checking anyone's gradient
