@@ -12,6 +12,13 @@ from tinymed.sparse import CSRMatrix
 from tinymed.threads import limit_blas_threads
 
 
+@pytest.fixture(autouse=True)
+def one_blas_thread():
+    """implicit's models warn (once, when first built) unless the BLAS runs on one thread."""
+    with limit_blas_threads(1):
+        yield
+
+
 @pytest.fixture(scope="module")
 def prescriptions():
     """``(data, train, test)``: 120 synthetic patients, 2 prescriptions of each held out."""
@@ -236,8 +243,7 @@ def test_als_learns_implicits_factors(prescriptions, use_cg):
                          num_threads=1)  # implicit's confidence alpha * r is tinymed's 1 + alpha * r on 0/1 data
     rng = np.random.RandomState(0)  # the factors tinymed started from
     theirs.user_factors, theirs.item_factors = rng.random((120, 4)) * 0.01, rng.random((20, 4)) * 0.01
-    with limit_blas_threads(1):  # implicit warns that a multi-threaded BLAS slows its solves
-        theirs.fit(_scipy(train), show_progress=False)
+    theirs.fit(_scipy(train), show_progress=False)
     np.testing.assert_allclose(ours.user_factors, theirs.user_factors, rtol=1e-6, atol=1e-6)
     np.testing.assert_allclose(ours.item_factors, theirs.item_factors, rtol=1e-6, atol=1e-6)
 
