@@ -353,7 +353,9 @@ def test_default_hyperparameters_are_pytorchs():
     (lambda p: optim.SGD([], lr=0.1), ValueError, "empty parameter list"),
     (lambda p: optim.SGD(p + p, lr=0.1), ValueError, "more than once"),
     (lambda p: optim.SGD([np.ones(2)], lr=0.1), TypeError, "parameter 0 is a ndarray"),
-    (lambda p: optim.SGD([{"params": p}], lr=0.1), TypeError, "parameter groups"),
+    (lambda p: optim.SGD([{"lr": 0.1}], lr=0.1), ValueError, "needs the key 'params'"),
+    (lambda p: optim.SGD([{"params": p, "betas": 1}], lr=0.1), ValueError, r"unknown option\(s\) \['betas'\]"),
+    (lambda p: optim.SGD([{"params": p}, p[0]], lr=0.1), TypeError, "not a mix"),
 ])
 def test_bad_arguments_raise_clear_errors(build, error, match):
     p = [tinymed.Tensor(np.ones(2), requires_grad=True)]
