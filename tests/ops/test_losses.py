@@ -151,6 +151,23 @@ def test_cross_entropy_with_one_class_costs_nothing(backend):
     np.testing.assert_array_equal(grad(x), np.zeros((3, 1)))
 
 
+def test_cross_entropy_rows_weighted_zero_get_zero_gradient(backend):
+    """A per-row loss weighted 0 (an ignored label, e.g. an unmasked token of a masked-LM batch)
+    gets a gradient of exactly 0 -- the Numba kernel skips such rows -- and the other rows the
+    reference's gradient."""
+    rng = np.random.default_rng(3)
+    logits, target = 4 * rng.standard_normal((6, 5)), rng.integers(0, 5, 6)
+    weights = np.array([0.0, 0.5, 0.0, 2.0, 0.0, 1.0])
+    x = grad_tensor(logits)
+    (F.cross_entropy(x, target, reduction="none") * Tensor(weights)).sum().backward()
+    expected = np.exp(logits - logits.max(axis=1, keepdims=True))
+    expected /= expected.sum(axis=1, keepdims=True)
+    expected[np.arange(6), target] -= 1
+    expected *= weights[:, None]
+    assert np.all(grad(x)[weights == 0] == 0)
+    np.testing.assert_allclose(grad(x), expected, rtol=1e-12, atol=1e-15)
+
+
 # the inputs of the degenerate cases, for the comparison with PyTorch: (op, input, target)
 DEGENERATE = {
     "equal logits": ("cross_entropy", np.full((3, 4), 2.0), np.array([0, 3, 1])),

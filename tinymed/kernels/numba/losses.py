@@ -81,11 +81,27 @@ def _cross_entropy(z, target, out):
 
 @njit(cache=True)
 def _cross_entropy_grad(z, target, scale, dz):
-    """dz_rc = (softmax(z_r)_c - [c = target_r]) * scale_r."""
+    """dz_rc = (softmax(z_r)_c - [c = target_r]) * scale_r.
+
+    Each exponential is taken once (kept in ``dz``, then scaled by scale_r / s_r), and a row of
+    weight 0 -- a label to ignore, e.g. every unmasked token of a masked-LM batch -- is 0 without
+    computing any (PyTorch's gradient there is 0 too, whatever the logits).
+    """
     for r in range(z.shape[0]):
-        m, s = _shifted_exp_sum(z[r])
+        if scale[r] == 0:
+            dz[r, :] = 0
+            continue
+        m = z[r, 0]
+        for k in range(1, z.shape[1]):
+            m = max(m, z[r, k])
+        s = 0.0
         for k in range(z.shape[1]):
-            dz[r, k] = np.exp(z[r, k] - m) / s * scale[r]
+            e = np.exp(z[r, k] - m)
+            dz[r, k] = e
+            s += e
+        factor = scale[r] / s
+        for k in range(z.shape[1]):
+            dz[r, k] *= factor
         dz[r, target[r]] -= scale[r]
 
 
