@@ -8,12 +8,20 @@ does it for all of them at once:
 Shapes follow PyTorch: ``x (..., in)``, ``w (out, in)``, ``b (out,)`` or ``None``.
 """
 
+import math
+
 from ...backend import array_module
 
 
 def linear_forward(x, w, b):
-    """``y = x @ w.T + b``; x (..., in), w (out, in), b (out,) or None -> y (..., out)."""
-    y = x @ w.T
+    """``y = x @ w.T + b``; x (..., in), w (out, in), b (out,) or None -> y (..., out).
+
+    Leading batch dimensions are flattened into the rows of one matrix product: NumPy's
+    ``matmul`` would otherwise run one smaller product per leading index (a (16, 128, 128)
+    input: sixteen 128-row products, about 1.5x slower than one of 2048 rows).
+    """
+    rows = math.prod(x.shape[:-1])  # not -1: an empty batch or no features leave it undetermined
+    y = (x.reshape(rows, x.shape[-1]) @ w.T).reshape(x.shape[:-1] + (w.shape[0],))
     if b is not None:
         y += b  # in place: no second output-sized array
     return y
