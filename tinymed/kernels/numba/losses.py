@@ -2,7 +2,9 @@
 
 The formulas, and why each is written the way it is (log-sum-exp, the log clamp of -100,
 the stable logits form), are in :mod:`tinymed.kernels.reference.losses`.  The loops run on
-one thread, for the reason given in :mod:`tinymed.kernels.numba.activations`.
+one thread, for the reason given in :mod:`tinymed.kernels.numba.activations`.  Cross-entropy
+over many classes (a language model's vocabulary) is mostly exponentials: those, the row
+maxima and the shift are NumPy's vectorised passes, and Numba loops sum each row in float64.
 """
 
 import numpy as np
@@ -59,50 +61,40 @@ def _bce_logits_grad(z, t, scale, dz):
 
 
 @njit(cache=True)
-def _shifted_exp_sum(z_r):
-    """``(m, s)`` with m = max_c z_rc and s = sum_c exp(z_rc - m): logsumexp(z_r) = m + log s."""
-    m = z_r[0]
-    for k in range(1, z_r.shape[0]):
-        m = max(m, z_r[k])
-    s = 0.0
-    for k in range(z_r.shape[0]):
-        s += np.exp(z_r[k] - m)
-    return m, s
-
-
-@njit(cache=True)
-def _cross_entropy(z, target, out):
-    """out_r = logsumexp(z_r) - z_r[target_r] for logits z (N, C), targets (N,), as
-    (m - z_r[target_r]) + log s: the shift is subtracted first, exactly, whatever the logits' size."""
-    for r in range(z.shape[0]):
-        m, s = _shifted_exp_sum(z[r])
-        out[r] = (m - z[r, target[r]]) + np.log(s)
-
-
-@njit(cache=True)
-def _cross_entropy_grad(z, target, scale, dz):
-    """dz_rc = (softmax(z_r)_c - [c = target_r]) * scale_r.
-
-    Each exponential is taken once (kept in ``dz``, then scaled by scale_r / s_r), and a row of
-    weight 0 -- a label to ignore, e.g. every unmasked token of a masked-LM batch -- is 0 without
-    computing any (PyTorch's gradient there is 0 too, whatever the logits).
-    """
-    for r in range(z.shape[0]):
-        if scale[r] == 0:
-            dz[r, :] = 0
-            continue
-        m = z[r, 0]
-        for k in range(1, z.shape[1]):
-            m = max(m, z[r, k])
+def _log_sum_minus_picked(e, picked, out):
+    """out_r = log(sum_c e_rc) - picked_r, the sum in float64: with e = exp(z - m) and picked_r =
+    z_r[target_r] - m this is logsumexp(z_r) - z_r[target_r], the shift cancelled exactly."""
+    for r in range(e.shape[0]):
         s = 0.0
-        for k in range(z.shape[1]):
-            e = np.exp(z[r, k] - m)
-            dz[r, k] = e
-            s += e
+        for k in range(e.shape[1]):
+            s += e[r, k]
+        out[r] = np.log(s) - picked[r]
+
+
+@njit(cache=True)
+def _normalise_rows_and_subtract_target(e, target, scale):
+    """e_rc <- (e_rc / sum_c e_rc - [c = target_r]) * scale_r, in place, the sum in float64."""
+    for r in range(e.shape[0]):
+        s = 0.0
+        for k in range(e.shape[1]):
+            s += e[r, k]
         factor = scale[r] / s
-        for k in range(z.shape[1]):
-            dz[r, k] *= factor
-        dz[r, target[r]] -= scale[r]
+        for k in range(e.shape[1]):
+            e[r, k] *= factor
+        e[r, target[r]] -= scale[r]
+
+
+def _shifted_exponentials(z, target):
+    """``(exp(z - rowmax), z[target] - rowmax)`` for logits z (N, C), targets (N,).
+
+    Subtracting each row's maximum makes the largest exponent 0, so exp never overflows.  These
+    passes are NumPy's: its row maximum, subtraction and exponential are vectorised (SIMD), where
+    Numba's loops call the C library's scalar ``exp`` (see :mod:`tinymed.kernels.numba.attention`).
+    """
+    e = np.subtract(z, z.max(axis=1, keepdims=True, initial=-np.inf))  # initial: an empty batch has no maximum
+    picked = e[np.arange(z.shape[0]), target]
+    np.exp(e, out=e)
+    return e, picked
 
 
 def _flat(a, dtype):
@@ -155,16 +147,34 @@ def binary_cross_entropy_with_logits_backward(dout, logits, target, reduction="m
 
 def cross_entropy_forward(logits, target, reduction="mean"):
     """L_n = log sum_c e^{z_nc} - z_{n,t_n}; logits (N, C), integer targets (N,) in [0, C)."""
-    out = np.empty(logits.shape[0], dtype=logits.dtype)
-    _cross_entropy(np.ascontiguousarray(logits), np.ascontiguousarray(target, dtype=np.int64), out)
+    z, t = np.ascontiguousarray(logits), np.ascontiguousarray(target, dtype=np.int64)
+    e, picked = _shifted_exponentials(z, t)
+    out = np.empty(z.shape[0], dtype=z.dtype)
+    _log_sum_minus_picked(e, picked, out)
     return _reduce(out, reduction)
 
 
 def cross_entropy_backward(dout, logits, target, reduction="mean"):
-    """d z_nc = dout * (softmax(z_n)_c - [c = t_n]), divided by N for 'mean'; logits (N, C)."""
+    """d z_nc = dout * (softmax(z_n)_c - [c = t_n]), divided by N for 'mean'; logits (N, C).
+
+    A row weighted 0 -- an ignored label, such as every unmasked token of a masked-LM batch --
+    has gradient 0 whatever its logits (PyTorch's too), so only the other rows are computed."""
     n = logits.shape[0]
-    scale = np.broadcast_to(np.asarray(_scale(dout, n, reduction), dtype=logits.dtype), (n,))
-    dz = np.empty(logits.shape, dtype=logits.dtype)
-    _cross_entropy_grad(np.ascontiguousarray(logits), np.ascontiguousarray(target, dtype=np.int64),
-                        np.ascontiguousarray(scale), dz)
+    scale = np.ascontiguousarray(np.broadcast_to(np.asarray(_scale(dout, n, reduction), dtype=logits.dtype), (n,)))
+    z, t = np.ascontiguousarray(logits), np.ascontiguousarray(target, dtype=np.int64)
+    weighted = np.flatnonzero(scale)
+    if 2 * weighted.size >= n:   # most rows count: compute them all, then zero the others
+        dz, _ = _shifted_exponentials(z, t)
+        _normalise_rows_and_subtract_target(dz, t, scale)
+        dz[scale == 0] = 0
+        return dz
+    dz = np.zeros_like(z)
+    e, _ = _shifted_exponentials(z[weighted], t[weighted])
+    _normalise_rows_and_subtract_target(e, t[weighted], scale[weighted])
+    dz[weighted] = e
+    return dz
+    dz = np.zeros_like(z)
+    e, _ = _shifted_exponentials(z[weighted], t[weighted])
+    _normalise_rows_and_subtract_target(e, t[weighted], scale[weighted])
+    dz[weighted] = e
     return dz
