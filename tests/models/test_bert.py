@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.strategies import seeds
+from tinymed import backend
 from tinymed.models import BertConfig, BertForMaskedLM, BertForSequenceClassification
 
 
@@ -37,7 +38,7 @@ def bert_cases(draw):
 def randomised(model, rng):
     model.double().eval()
     for p in model.parameters():
-        p.data = rng.normal(0, 0.5, p.shape)
+        p.data = backend.asarray(rng.normal(0, 0.5, p.shape))  # on the device the model is on
     return model
 
 

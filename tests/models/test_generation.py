@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.strategies import seeds
-from tinymed import no_grad
+from tinymed import backend, no_grad
 from tinymed.models import GPT, DynamicCache, GPTConfig
 from tinymed.models.sampling import next_token_distribution, sample_next_token
 
@@ -19,7 +19,7 @@ def trained_looking_gpt(seed=0, vocab=13, positions=24):
     model.double()
     rng = np.random.default_rng(seed)
     for p in model.parameters():
-        p.data = rng.normal(0, 0.6, p.shape)
+        p.data = backend.asarray(rng.normal(0, 0.6, p.shape))  # on the device the model is on
     return model
 
 

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 import tinymed
 from tests.strategies import seeds
+from tinymed import backend
 from tinymed.models import GPT, GPTConfig
 
 
@@ -31,7 +32,7 @@ def random_gpt(config, rng):
     """A float64 GPT whose every parameter (the layer norms' too) is random, so no gradient is trivially 0 or 1."""
     model = GPT(config).double()
     for p in model.parameters():
-        p.data = rng.normal(0, 0.5, p.shape)
+        p.data = backend.asarray(rng.normal(0, 0.5, p.shape))  # on the device the model is on
     return model
 
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import tinymed
-from tinymed import optim
+from tinymed import backend, optim
 from tinymed.models import GPT, GPTConfig, mask_tokens, training_step, weight_decay_groups
 
 
@@ -37,7 +37,7 @@ def test_decay_groups_leave_biases_and_norms_undecayed():
     before = {n: p.numpy().copy() for n, p in model.named_parameters()}
     opt = optim.AdamW(weight_decay_groups(model, 0.5), lr=0.1)
     for p in model.parameters():
-        p.grad = np.zeros(p.shape)
+        p.grad = backend.asarray(np.zeros(p.shape))  # on the device the model is on
     opt.step()
     for name, p in model.named_parameters():
         factor = 1 - 0.1 * 0.5 if p.ndim >= 2 else 1.0

@@ -33,7 +33,7 @@ def cross_entropy_ignoring_index(logits: Tensor, labels) -> Tensor:
     counted = labels != IGNORE_INDEX
     per_row = F.cross_entropy(logits, xp.where(counted, labels, 0), reduction="none")
     with np.errstate(invalid="ignore", divide="ignore"):
-        weights = counted.astype(logits.dtype) / logits.dtype.type(counted.sum())
+        weights = counted.astype(logits.dtype) / counted.sum().astype(logits.dtype)  # the count stays on the device
     return (per_row * Tensor(weights)).sum()
 
 
