@@ -42,16 +42,17 @@ def _step_without_noise(model, x, y, bound, batch):
     F.cross_entropy(wrapped(Tensor(x)), y).backward()
     samples = [p.grad_sample.copy() for p in opt.params]
     opt.pre_step()
-    return samples, [p.grad for p in opt.params]
+    return samples, [tinymed.backend.to_numpy(p.grad) for p in opt.params]
 
 
 def test_without_noise_the_gradient_is_the_mean_of_the_clipped_ones(rng):
     x, y = rng.standard_normal((5, 1, 4, 4)), rng.integers(0, 2, 5)
     samples, grads = _step_without_noise(_model(), x, y, bound=0.1, batch=8)
     factors = np.minimum(1.0, 0.1 / (per_sample_norms(samples) + 1e-6))
-    assert np.any(factors < 1)
+    assert (factors < 1).any()
     for gs, g in zip(samples, grads):
-        np.testing.assert_allclose(g, np.tensordot(factors, gs, axes=1) / 8, rtol=1e-12, atol=1e-15)
+        expected = tinymed.backend.to_numpy(factors) @ tinymed.backend.to_numpy(gs).reshape(len(factors), -1) / 8
+        np.testing.assert_allclose(g, expected.reshape(g.shape), rtol=1e-12, atol=1e-15)
 
 
 @pytest.mark.filterwarnings("ignore:Full backward hook is firing")  # Opacus's hooks on a first layer
