@@ -6,7 +6,8 @@ In under ten minutes on one GPU (each step has its own time limit; together they
 under ten, the usual total well under eight) it runs:
 
 1. the test families on the cupy backend (every test parametrised by backend, ``-k cupy``, and the
-   ``gpu``-marked ones): kernels, autograd, training, sequences, optimizers, robustness;
+   ``gpu``-marked ones): kernels, autograd, training, sequences, optimizers, robustness, GPT and
+   BERT, compression, privacy, explanations;
 2. ``tinymed gradcheck --backend cupy`` (every op's backward against central differences, and
    against PyTorch where it is installed);
 3. the kernel, sequence and LeNet-training benchmarks, cupy beside PyTorch on CUDA (``--gpu``);
@@ -34,7 +35,8 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 
 TEST_FAMILIES = ["tests/ops", "tests/test_autograd.py", "tests/nn", "tests/keras", "tests/optim",
-                 "tests/test_sequence_modules.py", "tests/robustness", "tests/test_metrics.py"]
+                 "tests/test_sequence_modules.py", "tests/robustness", "tests/test_metrics.py", "tests/models",
+                 "tests/compress", "tests/privacy", "tests/explain"]
 TARGETS = {  # issue 17: tinymed-cupy / PyTorch-CUDA, forward + backward (float32)
     "conv2d": 2.0, "max_pool2d": 2.0, "LSTM": 2.0, "MHA": 2.0,
     "lenet_throughput_vs_torch": 0.5, "demo_speedup_vs_cpu": 5.0,
