@@ -13,11 +13,16 @@ are loaded into it and the logits compared before anything is timed.
 
     python benchmarks/bench_gpt.py                                            # -> results/gpt_cpu.json
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benchmarks/bench_gpt.py   # -> results/gpt_cpu_1thread.json
+    python benchmarks/bench_gpt.py --gpu      # training, cupy vs torch CUDA -> results/gpt_gpu_<device>.json
+
+``--gpu`` times the training step only: tinymed's sampling draws each token on the host.
 """
 
 from __future__ import annotations
 
+import argparse
 import math
+import re
 import sys
 import time
 from pathlib import Path
@@ -137,8 +142,8 @@ def torch_twin(torch, config, state):
     return model
 
 
-def torch_train_step(torch, model, ids):
-    ids = torch.tensor(ids)
+def torch_train_step(torch, model, ids, device="cpu"):
+    ids = torch.tensor(ids, device=device)
     decay = [p for p in model.parameters() if p.ndim >= 2]
     no_decay = [p for p in model.parameters() if p.ndim < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": no_decay, "weight_decay": 0.0}],
@@ -230,5 +235,49 @@ def main():
     print(f"wrote {path}")
 
 
+def run_gpu():
+    """Training tokens/s of tinymed on the cupy backend beside the PyTorch twin on CUDA, float32."""
+    import tinymed
+
+    tinymed.use("cupy")  # refuses with what to install where CuPy or a GPU is missing
+    import cupy
+
+    torch = torch_or_none()
+    on_cuda = torch is not None and torch.cuda.is_available()
+    device = cupy.cuda.runtime.getDeviceProperties(0)["name"].decode()
+
+    def synced(step, synchronize):
+        """The step and a wait for the device: kernels are launched asynchronously."""
+        def run():
+            step()
+            synchronize()
+        return run
+
+    rows = []
+    for name, config, batch, block in CASES:
+        ids = np.random.default_rng(0).integers(0, config["vocab_size"], (batch, block))
+        model = tinymed_model(config)  # created under cupy: its parameters live on the GPU
+        tokens = batch * (block - 1)
+        row = {"case": name, "parameters": model.num_parameters(), "dtype": "float32"}
+        step = tinymed_train_step(model, tinymed.backend.asarray(ids))
+        row["cupy_train_tok_s"] = tokens / timeit(synced(step, cupy.cuda.Device().synchronize), repeat=3, warmup=1)
+        if on_cuda:
+            state = {key: tinymed.backend.to_numpy(value) for key, value in model.state_dict().items()}
+            twin = torch_twin(torch, config, state).cuda()
+            torch_step = synced(torch_train_step(torch, twin, ids, device="cuda"), torch.cuda.synchronize)
+            row["torch_cuda_train_tok_s"] = tokens / timeit(torch_step, repeat=3, warmup=1)
+            row["cupy_vs_torch"] = row["cupy_train_tok_s"] / row["torch_cuda_train_tok_s"]
+        rows.append(row)
+        print(f"  {name}: done", file=sys.stderr)
+    print_table(rows, ["case", "parameters", "cupy_train_tok_s", "torch_cuda_train_tok_s", "cupy_vs_torch"])
+    slug = re.sub(r"[^a-z0-9]+", "_", device.lower().replace("nvidia", "")).strip("_")
+    path = save(f"gpt_gpu_{slug}", {"device": device, "rows": rows,
+                                    "note": "training tokens/s on the GPU, float32: forward + loss + backward + "
+                                            "clipping + AdamW step; cupy_vs_torch > 1: tinymed faster"})
+    print(f"wrote {path}")
+
+
 if __name__ == "__main__":
-    main()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--gpu", action="store_true", help="training on the GPU: tinymed cupy vs torch CUDA")
+    run_gpu() if parser.parse_args().gpu else main()

@@ -10,7 +10,8 @@ under ten, the usual total well under eight) it runs:
    BERT, compression, privacy, explanations;
 2. ``tinymed gradcheck --backend cupy`` (every op's backward against central differences, and
    against PyTorch where it is installed);
-3. the kernel, sequence and LeNet-training benchmarks, cupy beside PyTorch on CUDA (``--gpu``);
+3. the kernel, sequence, LeNet-training and GPT-training benchmarks, cupy beside PyTorch on CUDA
+   (``--gpu``);
 4. ``tinymed demo`` on the GPU and on the CPU of the same machine (the speed-up);
 
 and writes ``benchmarks/results/gpu_<device>.json`` with the device, the driver and the library
@@ -128,14 +129,16 @@ def main():
                                                "--json", str(table)], 50)
         if table.exists():
             steps["gradcheck"]["table"] = json.loads(table.read_text())
-        for name in ("kernels", "sequence", "training"):
+        for name in ("kernels", "sequence", "training", "gpt"):
             steps[f"bench_{name}"] = run(f"{name} benchmark", [python, f"benchmarks/bench_{name}.py", "--gpu",
-                                                               "--record"], 60)
+                                                               "--record"], 50)
         for where, backend, limit in (("gpu", "cupy", 60), ("cpu", "numba", 100)):
             steps[f"demo_{where}"] = run(f"demo on the {where}", [python, "-m", "tinymed.cli", "demo", "--no-tabular",
                                                                   "--backend", backend, "--out", scratch], limit)
     report["ratios"] = ratios(latest("kernels_gpu_*.json"), latest("sequence_gpu_*.json"),
                               latest("training_lenet_gpu_*.json"))
+    gpt = latest("gpt_gpu_*.json") or {}  # no target in the issue: recorded beside the others
+    report["gpt_training_cupy_vs_torch"] = {row["case"]: row.get("cupy_vs_torch") for row in gpt.get("rows", [])}
     if steps["demo_gpu"]["returncode"] == 0 and steps["demo_cpu"]["returncode"] == 0:
         speedup = steps["demo_cpu"]["seconds"] / steps["demo_gpu"]["seconds"]  # wall time, start-up included
         report["ratios"]["demo speed-up, GPU over this machine's CPU"] = {
