@@ -19,6 +19,15 @@ def test_straight_run_shares_namespace_shows_values_and_headings(tmp_path, env, 
     assert f"running {tmp_path / '07_tiny.py'}" in out  # which file runs: the one an edit must go to
 
 
+def test_what_a_cell_writes_is_named_a_figure_only_if_it_is_one(tmp_path, env, capsys, write):
+    text = ("# %% [markdown]\n# # Lesson 07 — Outputs\n# Files.\n\n# %%\nfrom tinymed.lessons import out_dir\n"
+            "(out_dir() / '07_chart.png').write_bytes(b'png')\n(out_dir() / '07_model.onnx').write_bytes(b'onnx');\n")
+    assert lessons.run_lesson(write(tmp_path, "07_outputs.py", text)) is True
+    out = capsys.readouterr().out
+    assert f"[figure] {env / '07_chart.png'}" in out
+    assert f"[file] {env / '07_model.onnx'}" in out and "[figure] " + str(env / "07_model.onnx") not in out
+
+
 def test_trailing_semicolon_hides_the_value(tmp_path, env, capsys, write, good):
     lessons.run_lesson(write(tmp_path, "07_tiny.py", good.replace("len(runs)", "len(runs);")))
     assert "Out[" not in capsys.readouterr().out

@@ -105,7 +105,10 @@ class _Screen:
         self.print(render_markdown(text, self.color, self.width))
 
 
-def _figures(folder: Path) -> dict:
+_FIGURE_SUFFIXES = {".png", ".jpg", ".jpeg", ".svg", ".pdf", ".gif"}
+
+
+def _files(folder: Path) -> dict:
     return {p: p.stat().st_mtime_ns for p in folder.glob("*") if p.is_file()} if folder.is_dir() else {}
 
 
@@ -225,14 +228,14 @@ def _run_cell(lesson, cell, namespace, folder, screen, step, read) -> bool:
 
 
 def _run_and_show(cell, namespace, filename, folder, screen):
-    before = _figures(folder)
+    before = _files(folder)
     value = execute_cell(cell, namespace, filename)
     shown = format_value(value, screen.width)
     if shown is not None:
         screen.print(f"Out[{cell.number}]: {shown}")
-    for path, stamp in sorted(_figures(folder).items()):
-        if before.get(path) != stamp:
-            screen.print(f"[figure] {path}")
+    for path, stamp in sorted(_files(folder).items()):
+        if before.get(path) != stamp:  # what the cell wrote: a figure, or another file (a model, a table)
+            screen.print(f"[{'figure' if path.suffix.lower() in _FIGURE_SUFFIXES else 'file'}] {path}")
 
 
 def _reread(lesson: Lesson, cell: Cell) -> Cell:
