@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import re
 import sys
 import time
 from pathlib import Path
@@ -30,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.harness import print_table, save, timeit, torch_or_none  # noqa: E402
+from benchmarks.harness import gpu_name, gpu_slug, print_table, save, synced, timeit, torch_or_none  # noqa: E402
 
 CASES = [
     # name, config, batch, block (tokens per sequence)
@@ -244,14 +243,7 @@ def run_gpu():
 
     torch = torch_or_none()
     on_cuda = torch is not None and torch.cuda.is_available()
-    device = cupy.cuda.runtime.getDeviceProperties(0)["name"].decode()
-
-    def synced(step, synchronize):
-        """The step and a wait for the device: kernels are launched asynchronously."""
-        def run():
-            step()
-            synchronize()
-        return run
+    device = gpu_name()
 
     rows = []
     for name, config, batch, block in CASES:
@@ -270,8 +262,7 @@ def run_gpu():
         rows.append(row)
         print(f"  {name}: done", file=sys.stderr)
     print_table(rows, ["case", "parameters", "cupy_train_tok_s", "torch_cuda_train_tok_s", "cupy_vs_torch"])
-    slug = re.sub(r"[^a-z0-9]+", "_", device.lower().replace("nvidia", "")).strip("_")
-    path = save(f"gpt_gpu_{slug}", {"device": device, "rows": rows,
+    path = save(f"gpt_gpu_{gpu_slug(device)}", {"device": device, "rows": rows,
                                     "note": "training tokens/s on the GPU, float32: forward + loss + backward + "
                                             "clipping + AdamW step; cupy_vs_torch > 1: tinymed faster"})
     print(f"wrote {path}")

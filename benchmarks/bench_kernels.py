@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.harness import print_table, save, timeit, torch_or_none  # noqa: E402
+from benchmarks.harness import gpu_name, gpu_slug, print_table, save, synced, timeit, torch_or_none  # noqa: E402
 
 CASES = [
     # name, x shape (N, C, H, W), weight shape (K, C, kh, kw) or pool size, stride, padding
@@ -117,18 +117,15 @@ def run_cpu():
 
 
 def run_gpu():
+    import tinymed
+
+    tinymed.use("cupy")  # refuses with what to install where CuPy or a GPU is missing
     import cupy
 
     torch = torch_or_none()
-    device = cupy.cuda.runtime.getDeviceProperties(0)["name"].decode()
+    device = gpu_name()
     cupy_ops = _Ops(_kernels("cupy"))
     rows = []
-
-    def synced(step):
-        def run():
-            step()
-            cupy.cuda.Device().synchronize()
-        return run
 
     for dtype in (np.float32, np.float64):
         for name, kind, x_shape, w_shape, stride, padding in CASES:
@@ -138,14 +135,14 @@ def run_gpu():
             x = cupy.asarray(x_host)
             w = cupy.asarray(w_host) if kind == "conv" else w_host
             row = {"case": name, "dtype": np.dtype(dtype).name}
-            row["cupy_ms"] = 1e3 * timeit(synced(_tinymed_step(cupy_ops, kind, x, w, stride, padding)))
+            step = _tinymed_step(cupy_ops, kind, x, w, stride, padding)
+            row["cupy_ms"] = 1e3 * timeit(synced(step, cupy.cuda.Device().synchronize))
             if torch is not None and torch.cuda.is_available():
                 row["torch_cuda_ms"] = 1e3 * timeit(_torch_step(torch, kind, x_host, w_host, stride, padding, "cuda"))
                 row["cupy/torch"] = row["cupy_ms"] / row["torch_cuda_ms"]
             rows.append(row)
     print_table(rows, ["case", "dtype", "cupy_ms", "torch_cuda_ms", "cupy/torch"])
-    slug = device.lower().replace("nvidia", "").strip().split()[0]
-    path = save(f"kernels_gpu_{slug}", {"device": device, "rows": rows,
+    path = save(f"kernels_gpu_{gpu_slug(device)}", {"device": device, "rows": rows,
                                         "note": "ms per forward+backward on the GPU; ratio > 1: cupy is slower"})
     print(f"wrote {path}")
 

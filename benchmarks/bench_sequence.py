@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.harness import print_table, save, timeit, torch_or_none  # noqa: E402
+from benchmarks.harness import gpu_name, gpu_slug, print_table, save, synced, timeit, torch_or_none  # noqa: E402
 
 CASES = [
     # name, kind, sizes
@@ -197,14 +197,8 @@ def run_gpu():
     import cupy
 
     torch = torch_or_none()
-    device = cupy.cuda.runtime.getDeviceProperties(0)["name"].decode()
+    device = gpu_name()
     rows = []
-
-    def synced(step):
-        def run():
-            step()
-            cupy.cuda.Device().synchronize()
-        return run
 
     for name, kind, sizes in CASES:
         rng = np.random.default_rng(0)
@@ -212,7 +206,8 @@ def run_gpu():
         module = _tinymed_module(kind, sizes)  # created under cupy: its parameters live on the GPU
         with tinymed.no_grad():
             dy = rng.standard_normal(_forward(kind, module, tinymed.Tensor(x)).shape).astype(np.float32)
-        row = {"case": name, "dtype": "float32", "cupy_ms": 1e3 * timeit(synced(_tinymed_step(kind, module, x, dy)))}
+        row = {"case": name, "dtype": "float32", "cupy_ms": 1e3 * timeit(synced(_tinymed_step(kind, module, x, dy),
+                                                                         cupy.cuda.Device().synchronize))}
         if torch is not None and torch.cuda.is_available():
             twin = _torch_module(torch, kind, sizes, module.state_dict()).cuda()
             tx, tdy = torch.tensor(x, device="cuda", requires_grad=True), torch.tensor(dy, device="cuda")
@@ -228,9 +223,8 @@ def run_gpu():
         rows.append(row)
         print(f"  {name}: done", file=sys.stderr)
     print_table(rows, ["case", "dtype", "cupy_ms", "torch_cuda_ms", "cupy/torch"])
-    slug = device.lower().replace("nvidia", "").strip().split()[0]
     note = "ms per forward+backward on the GPU, float32; ratio > 1: cupy is slower"
-    path = save(f"sequence_gpu_{slug}", {"device": device, "rows": rows, "note": note})
+    path = save(f"sequence_gpu_{gpu_slug(device)}", {"device": device, "rows": rows, "note": note})
     print(f"wrote {path}")
 
 

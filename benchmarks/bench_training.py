@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.harness import print_table, save, torch_or_none  # noqa: E402
+from benchmarks.harness import gpu_name, gpu_slug, print_table, save, torch_or_none  # noqa: E402
 
 BATCH, STEPS, WARMUP = 64, 40, 5
 
@@ -143,11 +143,8 @@ def main():
     payload = {"model": "LeNet (S7)", "batch": BATCH, "steps": STEPS, "rows": rows,
                "note": "vs_torch = tinymed images/s divided by torch images/s (target >= 0.7 on the CPU)"}
     if gpu:
-        import cupy
-
-        payload["device"] = cupy.cuda.runtime.getDeviceProperties(0)["name"].decode()
-        slug = payload["device"].lower().replace("nvidia", "").strip().split()[0]
-        print(f"wrote {save(f'training_lenet_gpu_{slug}', payload)}")
+        payload["device"] = gpu_name()
+        print(f"wrote {save('training_lenet_gpu_' + gpu_slug(payload['device']), payload)}")
     else:
         print(f"wrote {save('training_lenet_cpu', payload)}")
 

@@ -34,6 +34,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
+sys.path.insert(0, str(ROOT))
+from benchmarks.harness import gpu_slug  # noqa: E402
 
 TEST_FAMILIES = ["tests/ops", "tests/test_autograd.py", "tests/nn", "tests/keras", "tests/optim",
                  "tests/test_sequence_modules.py", "tests/robustness", "tests/test_metrics.py", "tests/models",
@@ -144,8 +146,7 @@ def main():
         report["ratios"]["demo speed-up, GPU over this machine's CPU"] = {
             "measured": speedup, "target": TARGETS["demo_speedup_vs_cpu"],
             "met": speedup >= TARGETS["demo_speedup_vs_cpu"]}
-    slug = re.sub(r"[^a-z0-9]+", "_", report["environment"]["device"].lower().replace("nvidia", "")).strip("_")
-    path = RESULTS / f"gpu_{slug}.json"
+    path = RESULTS / f"gpu_{gpu_slug(report['environment']['device'])}.json"
     path.write_text(json.dumps(report, indent=2, default=str) + "\n")
     print(f"\nwrote {path}")
     for name, ratio in report["ratios"].items():

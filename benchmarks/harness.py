@@ -136,6 +136,27 @@ def one_thread() -> bool:
     return os.environ.get("OPENBLAS_NUM_THREADS") == "1"
 
 
+def gpu_name() -> str:
+    """The name of CUDA device 0 as CuPy reports it, e.g. ``"NVIDIA H200"``."""
+    import cupy
+
+    return cupy.cuda.runtime.getDeviceProperties(0)["name"].decode()
+
+
+def gpu_slug(name: str) -> str:
+    """The GPU's model for file names: ``"NVIDIA H100 80GB HBM3"`` -> ``"h100"``."""
+    return name.lower().replace("nvidia", "").strip().split()[0]
+
+
+def synced(step, synchronize):
+    """``step()`` then ``synchronize()``: GPU kernels are launched asynchronously, so a timed call
+    must wait for them to finish."""
+    def run():
+        step()
+        synchronize()
+    return run
+
+
 def results_dir() -> Path:
     """``benchmarks/results/`` when recording (``--record``), else the scratch folder
     ``$TINYMED_BENCH_OUT`` (default ``./tinymed-out/benchmarks/``)."""
