@@ -36,6 +36,14 @@ def number(where, name, value, minimum=None, strict=False):
     return float(value)
 
 
+def float_dtype(where, value):
+    """``float32`` or ``float64`` (a dtype or anything ``np.dtype`` reads), as a ``np.dtype``."""
+    dtype = np.dtype(value)
+    if dtype not in (np.float32, np.float64):
+        raise TypeError(f"{where}: dtype must be float32 or float64, got {dtype}")
+    return dtype
+
+
 def rates(where, default, **values):
     """Learning rates or regularisations by name: each of ``values``, or ``default`` where it is
     None (``lr_bu=None`` means ``lr_all``); every one finite and ``>= 0``."""

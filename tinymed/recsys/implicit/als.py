@@ -31,7 +31,7 @@ import time
 import numpy as np
 
 from ... import backend
-from ..checks import count, number, run_epochs
+from ..checks import count, float_dtype, number, run_epochs
 from ..rng import get_rng
 from .recommender_base import MatrixFactorizationBase, as_user_items
 
@@ -55,9 +55,7 @@ class AlternatingLeastSquares(MatrixFactorizationBase):
         self.factors = count(where, "factors", factors, minimum=1)
         self.regularization = number(where, "regularization", regularization, minimum=0)
         self.alpha = number(where, "alpha", alpha, minimum=0)
-        self.dtype = np.dtype(dtype)
-        if self.dtype not in (np.float32, np.float64):
-            raise TypeError(f"{where}: dtype must be float32 or float64, got {self.dtype}")
+        self.dtype = float_dtype(where, dtype)
         self.use_native, self.use_cg = bool(use_native), bool(use_cg)
         self.iterations = count(where, "iterations", iterations)
         self.calculate_training_loss = bool(calculate_training_loss)

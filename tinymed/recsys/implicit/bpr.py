@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from ... import backend
-from ..checks import count, number, run_epochs
+from ..checks import count, float_dtype, number, run_epochs
 from ..rng import get_rng, randint
 from .recommender_base import MatrixFactorizationBase, as_user_items
 
@@ -47,9 +47,7 @@ class BayesianPersonalizedRanking(MatrixFactorizationBase):
         self.factors = count(where, "factors", factors, minimum=1)
         self.learning_rate = number(where, "learning_rate", learning_rate, minimum=0)
         self.regularization = number(where, "regularization", regularization, minimum=0)
-        self.dtype = np.dtype(dtype)
-        if self.dtype not in (np.float32, np.float64):
-            raise TypeError(f"{where}: dtype must be float32 or float64, got {self.dtype}")
+        self.dtype = float_dtype(where, dtype)
         self.iterations = count(where, "iterations", iterations)
         if use_gpu:
             raise ValueError(f"{where}: use_gpu=True is not available; tinymed runs BPR on the CPU")
