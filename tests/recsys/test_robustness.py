@@ -42,6 +42,12 @@ def test_bad_hyper_parameters_are_refused_at_construction(make, message):
         make()
 
 
+@pytest.mark.parametrize("make", [AlternatingLeastSquares, BayesianPersonalizedRanking])
+def test_implicit_models_refuse_a_dtype_that_is_not_float32_or_float64(make):
+    with pytest.raises(TypeError, match=f"{make.__name__}: dtype must be float32 or float64, got int64"):
+        make(dtype=np.int64)
+
+
 def test_an_unknown_similarity_is_a_value_error_and_surprises_name_error():
     for kind in (ValueError, NameError):
         with pytest.raises(kind, match="unknown similarity 'cosin'"):
