@@ -16,10 +16,16 @@ The backward mirrors it: ``dP = dO V^T`` is turned into ``dS`` in place, row by 
 products ``Q K^T``, ``P V`` and the three of the backward are NumPy's ``matmul`` (BLAS).
 Fewer large temporaries matter beyond the arithmetic: every fresh multi-megabyte array costs
 page faults when it is first written.
+
+Each row's maximum, sum and dot product are :mod:`~tinymed.kernels.numba._reductions`'s, which
+work in SIMD lanes (a row's sum in float64); the passes run on one thread, for the reason given
+in :mod:`tinymed.kernels.numba.activations`.
 """
 
 import numpy as np
 from numba import njit
+
+from ._reductions import row_dot, row_max, row_sum
 
 
 @njit(cache=True)
@@ -28,10 +34,7 @@ def _shift_rows_by_max(scores):
     (every key masked) stays -inf, and exp turns it into zeros."""
     rows, width = scores.shape
     for r in range(rows):
-        top = -np.inf
-        for j in range(width):
-            if scores[r, j] > top:
-                top = scores[r, j]
+        top = row_max(scores[r])
         if top == -np.inf:
             continue
         for j in range(width):
@@ -40,15 +43,13 @@ def _shift_rows_by_max(scores):
 
 @njit(cache=True)
 def _normalise_rows(e):
-    """Divide each row by its sum; a row of zeros (every key masked) stays zero."""
+    """Divide each row by its sum (taken in float64); a row of zeros (every key masked) stays zero."""
     rows, width = e.shape
     for r in range(rows):
-        total = e.dtype.type(0)
-        for j in range(width):
-            total += e[r, j]
+        total = row_sum(e[r])
         if total == 0:
             continue
-        inverse = e.dtype.type(1) / total
+        inverse = 1.0 / total
         for j in range(width):
             e[r, j] *= inverse
 
@@ -69,9 +70,7 @@ def _softmax_rows_grad_inplace(dweights, weights):
     """Per row: dS = P (dP - sum(dP P)), written over ``dweights`` (rows, S)."""
     rows, width = weights.shape
     for r in range(rows):
-        dot = 0.0
-        for j in range(width):
-            dot += dweights[r, j] * weights[r, j]
+        dot = row_dot(dweights[r], weights[r])
         for j in range(width):
             dweights[r, j] = weights[r, j] * (dweights[r, j] - dot)
 

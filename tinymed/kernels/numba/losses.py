@@ -4,13 +4,15 @@ The formulas, and why each is written the way it is (log-sum-exp, the log clamp 
 the stable logits form), are in :mod:`tinymed.kernels.reference.losses`.  The loops run on
 one thread, for the reason given in :mod:`tinymed.kernels.numba.activations`.  Cross-entropy
 over many classes (a language model's vocabulary) is mostly exponentials: those, the row
-maxima and the shift are NumPy's vectorised passes, and Numba loops sum each row in float64.
+maxima and the shift are NumPy's vectorised passes, and Numba loops sum each row in float64
+(in SIMD lanes: :mod:`~tinymed.kernels.numba._reductions`).
 """
 
 import numpy as np
 from numba import njit
 
 from ..reference.losses import _BCE_GRAD_EPS, _LOG_CLAMP, _reduce, _scale
+from ._reductions import row_sum
 
 
 @njit(cache=True)
@@ -65,19 +67,14 @@ def _log_sum_minus_picked(e, picked, out):
     """out_r = log(sum_c e_rc) - picked_r, the sum in float64: with e = exp(z - m) and picked_r =
     z_r[target_r] - m this is logsumexp(z_r) - z_r[target_r], the shift cancelled exactly."""
     for r in range(e.shape[0]):
-        s = 0.0
-        for k in range(e.shape[1]):
-            s += e[r, k]
-        out[r] = np.log(s) - picked[r]
+        out[r] = np.log(row_sum(e[r])) - picked[r]
 
 
 @njit(cache=True)
 def _normalise_rows_and_subtract_target(e, target, scale):
     """e_rc <- (e_rc / sum_c e_rc - [c = target_r]) * scale_r, in place, the sum in float64."""
     for r in range(e.shape[0]):
-        s = 0.0
-        for k in range(e.shape[1]):
-            s += e[r, k]
+        s = row_sum(e[r])
         factor = scale[r] / s
         for k in range(e.shape[1]):
             e[r, k] *= factor
@@ -168,11 +165,6 @@ def cross_entropy_backward(dout, logits, target, reduction="mean"):
         _normalise_rows_and_subtract_target(dz, t, scale)
         dz[scale == 0] = 0
         return dz
-    dz = np.zeros_like(z)
-    e, _ = _shifted_exponentials(z[weighted], t[weighted])
-    _normalise_rows_and_subtract_target(e, t[weighted], scale[weighted])
-    dz[weighted] = e
-    return dz
     dz = np.zeros_like(z)
     e, _ = _shifted_exponentials(z[weighted], t[weighted])
     _normalise_rows_and_subtract_target(e, t[weighted], scale[weighted])

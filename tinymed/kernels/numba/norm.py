@@ -2,14 +2,20 @@
 
 Formulas: :mod:`tinymed.kernels.reference.norm`.  The reference makes about ten whole-array
 passes (mean, centring, variance, scaling, ...); here each sample's ``D`` features are read
-and written in two or three passes that stay in the L1 cache.  The embedding *lookup* is
-NumPy's fancy indexing in the reference, already a tight gather, so only its backward is
-here: ``numpy.add.at`` handles any index pattern generically and is several times slower
-than a plain loop that adds each gradient row onto its table row.
+and written in a few passes that stay in the L1 cache.  The sums over a sample's features are
+:mod:`~tinymed.kernels.numba._reductions`'s, which add in SIMD lanes; the loops run on one thread
+(see :mod:`tinymed.kernels.numba.activations` for why).  The γ and β gradients are sums over the
+samples: each sample's row is added onto them in sample order, so their bits depend on nothing
+but the data.  The embedding *lookup* is NumPy's fancy indexing in the reference, already a
+tight gather, so only its backward is here: ``numpy.add.at`` handles any index pattern
+generically and is several times slower than a plain loop that adds each gradient row onto its
+table row.
 """
 
 import numpy as np
 from numba import njit
+
+from ._reductions import layer_norm_grad_sums, row_squared_deviation, row_sum
 
 
 @njit(cache=True)
@@ -17,15 +23,8 @@ def _layer_norm_rows(x, weight, bias, eps, y, mean, rstd):
     """Rows of x (M, D): mean, biased variance (two passes, for accuracy), then y."""
     rows, dim = x.shape
     for r in range(rows):
-        total = 0.0
-        for j in range(dim):
-            total += x[r, j]
-        mu = total / dim
-        sq = 0.0
-        for j in range(dim):
-            d = x[r, j] - mu
-            sq += d * d
-        inv = 1.0 / np.sqrt(sq / dim + eps)
+        mu = row_sum(x[r]) / dim
+        inv = 1.0 / np.sqrt(row_squared_deviation(x[r], mu) / dim + eps)
         mean[r], rstd[r] = mu, inv
         for j in range(dim):
             y[r, j] = (x[r, j] - mu) * inv * weight[j] + bias[j]
@@ -37,19 +36,13 @@ def _layer_norm_rows_grad(dy, x, weight, mean, rstd, dx, dweight, dbias):
     rows, dim = x.shape
     for r in range(rows):
         mu, inv = mean[r], rstd[r]
-        g_mean = 0.0
-        gx_mean = 0.0
+        g_total, gx_total = layer_norm_grad_sums(dy[r], x[r], weight, mu, inv)
+        g_mean = g_total / dim
+        gx_mean = gx_total / dim
         for j in range(dim):
             x_hat = (x[r, j] - mu) * inv
-            g = dy[r, j] * weight[j]
-            g_mean += g
-            gx_mean += g * x_hat
             dweight[j] += dy[r, j] * x_hat
             dbias[j] += dy[r, j]
-        g_mean /= dim
-        gx_mean /= dim
-        for j in range(dim):
-            x_hat = (x[r, j] - mu) * inv
             dx[r, j] = inv * (dy[r, j] * weight[j] - g_mean - x_hat * gx_mean)
 
 
