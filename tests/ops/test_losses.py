@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import tinymed
 import tinymed.nn.functional as F
 from tests.helpers import (
     assert_close_to_torch,
@@ -166,6 +167,24 @@ def test_cross_entropy_rows_weighted_zero_get_zero_gradient(backend):
     expected *= weights[:, None]
     assert np.all(grad(x)[weights == 0] == 0)
     np.testing.assert_allclose(grad(x), expected, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.skipif("numba" not in tinymed.available(), reason="numba is not installed")
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("weighted_rows", ["all", "most", "few"])
+def test_numba_cross_entropy_in_blocks_of_rows_agrees_with_reference(monkeypatch, dtype, weighted_rows):
+    """The Numba kernels take the rows in cache-sized blocks; with blocks of 2 rows, 11 rows make
+    five full blocks and a short one (the 3 weighted rows of "few": one and one), and every path
+    (all rows weighted, most, few) must give the reference's numbers."""
+    from tinymed.kernels.numba import losses as numba_losses
+
+    rng = np.random.default_rng(5)
+    logits, target = (4 * rng.standard_normal((11, 7))).astype(dtype), rng.integers(0, 7, 11)
+    dout = rng.standard_normal(11).astype(dtype)
+    dout[{"all": [], "most": [0, 5], "few": np.arange(11) % 4 != 1}[weighted_rows]] = 0
+    monkeypatch.setattr(numba_losses, "_BLOCK_BYTES", 2 * 7 * np.dtype(dtype).itemsize)
+    compare("cross_entropy_forward", "numba", (logits, target, "none"), dtype)
+    compare("cross_entropy_backward", "numba", (dout, logits, target, "none"), dtype)
 
 
 # the inputs of the degenerate cases, for the comparison with PyTorch: (op, input, target)
