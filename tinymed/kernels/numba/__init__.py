@@ -24,6 +24,7 @@ from .activations import (
     tanh_backward,
     tanh_forward,
 )
+from .adaptive import adam_update
 from .attention import scaled_dot_product_attention_backward, scaled_dot_product_attention_forward
 from .conv import conv2d_backward, conv2d_forward
 from .implicit import als_conjugate_gradient_rows, als_least_squares_rows, bpr_sgd_epoch
@@ -49,7 +50,7 @@ from .text import bpe_count_pairs, bpe_encode_chunks, bpe_merge_pair, bpe_train_
 __all__ = [
     "gelu_backward", "gelu_forward", "log_softmax_backward", "log_softmax_forward", "relu_backward", "relu_forward",
     "sigmoid_backward", "sigmoid_forward", "softmax_backward", "softmax_forward", "tanh_backward",
-    "tanh_forward", "conv2d_backward", "conv2d_forward", "binary_cross_entropy_backward",
+    "tanh_forward", "adam_update", "conv2d_backward", "conv2d_forward", "binary_cross_entropy_backward",
     "binary_cross_entropy_forward", "binary_cross_entropy_with_logits_backward",
     "binary_cross_entropy_with_logits_forward", "cross_entropy_backward", "cross_entropy_forward",
     "mse_loss_backward", "mse_loss_forward", "avg_pool2d_backward", "avg_pool2d_forward",
