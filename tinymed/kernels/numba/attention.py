@@ -5,11 +5,13 @@ Formulas: :mod:`tinymed.kernels.reference.attention`.  The reference's softmax m
 eight whole-array passes over the ``(..., L, S)`` scores and allocates a new array in most of
 them; here
 
-* the scale and the additive mask are applied *in place* to the fresh ``Q K^T`` (NumPy
-  broadcasts a ``(L, S)`` or ``(N, 1, 1, S)`` mask without copying it to the full shape);
-* the softmax then overwrites the scores with the weights: a Numba pass subtracts each row's
-  maximum, NumPy's vectorised ``exp`` runs over the whole array in place, and a second Numba
-  pass divides each row by its sum;
+* the softmax overwrites the fresh ``Q K^T`` with the weights: one Numba pass scales each row,
+  adds its row of the mask and subtracts the row's maximum, NumPy's vectorised ``exp`` runs
+  over the whole array in place, and a second Numba pass divides each row by its sum;
+* a mask shared by every batch and head -- ``(L, S)``, a causal mask, or a row ``(S,)`` -- is
+  read as it is, row ``r`` of the scores taking its row ``r mod L``; one that differs between
+  them, such as a ``(N, 1, 1, S)`` padding mask, is added by NumPy first (which broadcasts it
+  without copying it to the full shape);
 * without dropout the weights themselves multiply ``V`` -- no ``P * keep`` copy.
 
 The backward mirrors it: ``dP = dO V^T`` is turned into ``dS`` in place, row by row.  The
@@ -22,6 +24,8 @@ work in SIMD lanes (a row's sum in float64); the passes run on one thread, for t
 in :mod:`tinymed.kernels.numba.activations`.
 """
 
+import math
+
 import numpy as np
 from numba import njit
 
@@ -29,11 +33,20 @@ from ._reductions import row_dot, row_max, row_sum
 
 
 @njit(cache=True)
-def _shift_rows_by_max(scores):
-    """Subtract each row's maximum (so exp never overflows); a row that is -inf everywhere
-    (every key masked) stays -inf, and exp turns it into zeros."""
+def _scale_mask_and_shift_rows(scores, scale, mask):
+    """Per row r of ``scores`` (rows, S): s = scale s + mask[r mod L] (mask (L, S), or None),
+    then subtract the row's maximum, so exp never overflows.  A row that is -inf everywhere
+    (every key masked) stays -inf, and exp turns it into zeros.  The same operations as NumPy's
+    ``scores *= scale; scores += mask``, in the same order: the same bits."""
     rows, width = scores.shape
     for r in range(rows):
+        if mask is not None:
+            bias = mask[r % mask.shape[0]]
+            for j in range(width):
+                scores[r, j] = scores[r, j] * scale + bias[j]
+        else:
+            for j in range(width):
+                scores[r, j] *= scale
         top = row_max(scores[r])
         if top == -np.inf:
             continue
@@ -54,15 +67,32 @@ def _normalise_rows(e):
             e[r, j] *= inverse
 
 
-def _softmax_rows_inplace(scores):
-    """Row-wise softmax of ``scores`` (rows, S), in place; all-masked rows become zeros.
+def _shared_mask(bias, shape):
+    """``bias`` as an (L, S) array (a view) when it is the same for every batch and head of
+    scores of ``shape`` (..., L, S); None when it differs between them."""
+    bias = np.asarray(bias)
+    if math.prod(bias.shape[:-2]) != 1:
+        return None
+    return np.broadcast_to(bias.reshape(bias.shape[-2:]), shape[-2:])
+
+
+def _softmax_inplace(scores, scale, bias):
+    """softmax(scale S + bias) over the last axis of ``scores``, in place; rows whose keys are
+    all masked become zeros.
 
     The exponential is NumPy's: it is vectorised (SIMD), where Numba calls the C library's
     scalar ``exp`` -- 1.4 against 3.8 ns per float32 on the benchmark machine.
     """
-    _shift_rows_by_max(scores)
-    np.exp(scores, out=scores)
-    _normalise_rows(scores)
+    scale = scores.dtype.type(scale)  # rounded to the scores' dtype, as NumPy does with a Python float
+    mask = None if bias is None else _shared_mask(bias, scores.shape)
+    if bias is not None and mask is None:  # differs between batches or heads: NumPy broadcasts it
+        scores *= scale
+        scores += bias
+        scale = scores.dtype.type(1)
+    rows = _rows(scores)
+    _scale_mask_and_shift_rows(rows, scale, mask)
+    np.exp(rows, out=rows)
+    _normalise_rows(rows)
 
 
 @njit(cache=True)
@@ -86,10 +116,7 @@ def scaled_dot_product_attention_forward(q, k, v, bias, scale, keep=None):
     q (..., L, E), k (..., S, E), v (..., S, Ev), bias broadcastable to (..., L, S) or None,
     keep (..., L, S) dropout mask already scaled by 1/(1-p), or None -> O (..., L, Ev), P (..., L, S)."""
     scores = np.ascontiguousarray(q @ np.swapaxes(k, -1, -2))
-    scores *= scale
-    if bias is not None:
-        scores += bias
-    _softmax_rows_inplace(_rows(scores))
+    _softmax_inplace(scores, scale, bias)
     weights = scores
     used = weights if keep is None else weights * keep
     return used @ v, weights
