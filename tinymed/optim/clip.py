@@ -29,6 +29,8 @@ def _norm(g, norm_type):
     xp = array_module(g)
     if math.isinf(norm_type):
         return float(xp.abs(g).max()) if g.size else 0.0
+    if norm_type == 2:  # |g|^2 is g g exactly: the same sum with one pass and one temporary fewer
+        return float((g * g).sum() ** 0.5)
     return float((xp.abs(g) ** norm_type).sum() ** (1.0 / norm_type))
 
 
