@@ -118,7 +118,7 @@ ADAM = Exercise(
             r"\end{aligned}",
     intro="Adam keeps two running averages per weight: of the gradient (momentum) and of its square (its scale). "
           "Both start at 0, so early on they are too small; dividing by 1 - beta^t corrects that bias.",
-    source="tinymed/optim/adaptive.py (Adam)",
+    source="tinymed/kernels/reference/adaptive.py (adam_update; Adam in tinymed/optim/adaptive.py keeps its state)",
     tasks=(Task(
         name="adam_step", params=("theta", "grad", "m", "v", "t", "lr", "beta1", "beta2", "eps"),
         outputs=("theta_next", "m_next", "v_next"),
