@@ -31,6 +31,9 @@ z = rng.standard_normal((5, 4)); t = rng.integers(0, 4, 5)
 out = dict(y=y, dx=dx, dw=dw, db=db, mp=mp, arg=arg, mpg=mpg, ap=ap, apg=apg,
            sm=K.softmax_forward(z, 1), lsm=K.log_softmax_forward(z, 0), sig=K.sigmoid_forward(z),
            relu=K.relu_forward(z), tanh=K.tanh_forward(z),
+           gelu=K.gelu_forward(z, "tanh"), gelu_grad=K.gelu_backward(z, 3 * z, "tanh"),
+           gelu32=K.gelu_forward(3 * z.astype(np.float32), "tanh"),
+           gelu32_grad=K.gelu_backward(z.astype(np.float32), 3 * z.astype(np.float32), "tanh"),
            ce=K.cross_entropy_forward(z, t), ceg=K.cross_entropy_backward(np.float64(1.0), z, t),
            bce=K.binary_cross_entropy_with_logits_forward(z, (z > 0) * 1.0, "none"))
 # sequence kernels: time-first (T=4, N=2, I=3), hidden size 5

@@ -12,12 +12,21 @@ A division stops it under Numba's default error model, which checks every diviso
 raise ``ZeroDivisionError`` as Python would; the GELU loops that divide are compiled with
 ``error_model="numpy"`` (a zero divisor gives inf or NaN, as in NumPy -- theirs never is zero),
 which makes them 4-5x faster and changes no result.
+
+GELU's tanh form (GPT-2's) needs an exponential per element.  In float64 it is NumPy's vectorised
+``exp``, a whole-array pass between two Numba passes.  In float32 each loop computes it with
+:func:`~tinymed.kernels.numba._exp.exp_float32` and passes over the data once, with no array of
+exponentials: inside a GPT-2 training step the forward and backward take 14 ms instead of 21
+(4 layers of (16, 128, 512)).  The float32 loops compute in float32 throughout, as the NumPy
+reference does.
 """
 
 import math
 
 import numpy as np
 from numba import njit
+
+from ._exp import exp_float32
 
 
 def _flat(a):
@@ -112,6 +121,35 @@ def _gelu_tanh_grad_from_exp(dy, x, e, dx):
         dx[i] = dy[i] * (s + 2 * v * s * (1 - s) * _SQRT_2_OVER_PI * (1 + 3 * _TANH_CUBIC * v * v))
 
 
+# The tanh form's constants in float32, for the float32 loops below: a float64 constant would
+# make Numba compute in float64, with half as many SIMD lanes
+_MINUS_TWO_SQRT_2_OVER_PI_F32 = np.float32(-2 * _SQRT_2_OVER_PI)
+_SQRT_2_OVER_PI_F32 = np.float32(_SQRT_2_OVER_PI)
+_TANH_CUBIC_F32 = np.float32(_TANH_CUBIC)
+_THREE_TANH_CUBIC_F32 = np.float32(3 * _TANH_CUBIC)
+_ONE_F32, _TWO_F32 = np.float32(1), np.float32(2)
+
+
+@njit(cache=True, error_model="numpy")  # 1 + e_i >= 1: the division never sees zero
+def _gelu_tanh_float32(x, y):
+    """y_i = x_i / (1 + e_i), e_i = exp(-2 u_i), all in float32, the exponential computed here."""
+    for i in range(x.size):
+        v = x[i]
+        e = exp_float32(_MINUS_TWO_SQRT_2_OVER_PI_F32 * (v + _TANH_CUBIC_F32 * v * v * v))
+        y[i] = v / (_ONE_F32 + e)
+
+
+@njit(cache=True, error_model="numpy")  # 1 + e_i >= 1: the division never sees zero
+def _gelu_tanh_grad_float32(dy, x, dx):
+    """dx_i = dy_i (s + 2 x s (1 - s) u'), s = 1/(1 + e_i), all in float32, the exponential computed here."""
+    for i in range(x.size):
+        v = x[i]
+        e = exp_float32(_MINUS_TWO_SQRT_2_OVER_PI_F32 * (v + _TANH_CUBIC_F32 * v * v * v))
+        s = _ONE_F32 / (_ONE_F32 + e)
+        dx[i] = dy[i] * (s + _TWO_F32 * v * s * (_ONE_F32 - s) * _SQRT_2_OVER_PI_F32
+                         * (_ONE_F32 + _THREE_TANH_CUBIC_F32 * v * v))
+
+
 def _tanh_form_exponentials(x):
     """exp(-2u) for every element of x, flat.  NumPy's exp is vectorised (SIMD); the C library's
     scalar exp and tanh that a Numba loop calls are several times slower (see the attention kernels)."""
@@ -164,6 +202,8 @@ def gelu_forward(x, approximate="none"):
     The tanh form is computed as x sigmoid(2u) = x / (1 + exp(-2u)), the same function."""
     if approximate != "tanh":
         return _elementwise(_gelu_erf, x)
+    if x.dtype == np.float32:
+        return _elementwise(_gelu_tanh_float32, x)
     flat, e = _tanh_form_exponentials(x)
     y = np.empty(x.shape, dtype=e.dtype)
     _gelu_tanh_from_exp(flat, e, y.reshape(-1))
@@ -174,6 +214,8 @@ def gelu_backward(dy, x, approximate="none"):
     """dx = dy * GELU'(x), from the input x, in the form ``approximate`` names; one shape."""
     if approximate != "tanh":
         return _elementwise(_gelu_erf_grad, dy, x)
+    if x.dtype == np.float32 and dy.dtype == np.float32:
+        return _elementwise(_gelu_tanh_grad_float32, dy, x)
     flat, e = _tanh_form_exponentials(x)
     dx = np.empty(x.shape, dtype=np.result_type(dy, x))
     _gelu_tanh_grad_from_exp(_flat(dy), flat, e, dx.reshape(-1))
