@@ -26,6 +26,10 @@ x86: over 4 million inputs of which half were -inf, computing them took 39 ms in
 
 Measured over 2 million points of :math:`[-87.3, 90]` against float64's ``exp``: at most 1.2
 float32 units in the last place (NumPy's own float32 ``exp``: 2.4).  NaN stays NaN.
+
+Editing this file: Numba's on-disk cache (``cache=True``) keys each compiled kernel on its own
+source file only, and the kernels that call these functions are in other files; delete
+``tinymed/kernels/numba/__pycache__`` afterwards, or they keep the compiled old version.
 """
 
 import math

@@ -16,6 +16,10 @@ bits on one machine; another CPU may round the last bit differently.  (Under
 A maximum needs no such permission: it is exact in any order.  :func:`row_max` keeps eight
 running maxima, independent comparisons the CPU overlaps, and takes the largest of them at the
 end -- 5-6x faster than one running maximum, and bit for bit the same result.
+
+Editing this file: Numba's on-disk cache (``cache=True``) keys each compiled kernel on its own
+source file only, and the kernels that call these functions are in other files; delete
+``tinymed/kernels/numba/__pycache__`` afterwards, or they keep the compiled old version.
 """
 
 import numpy as np
