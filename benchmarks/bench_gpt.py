@@ -9,11 +9,15 @@
 
 The twin is written here with ``torch.nn`` (GPT-2's layout, Conv1D weights as (in, out), tied
 embeddings, tanh GELU, ``F.scaled_dot_product_attention`` with ``is_causal``); tinymed's weights
-are loaded into it and the logits compared before anything is timed.
+are loaded into it and the logits compared before anything is timed.  tinymed and the twin are
+timed in turns (``harness.timeit_interleaved``), so that a change of load during the run slows
+both alike and their ratio holds.
 
-    python benchmarks/bench_gpt.py                                            # -> results/gpt_cpu.json
-    OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benchmarks/bench_gpt.py   # -> results/gpt_cpu_1thread.json
-    python benchmarks/bench_gpt.py --gpu      # training, cupy vs torch CUDA -> results/gpt_gpu_<device>.json
+    python benchmarks/bench_gpt.py --record                                            # -> results/gpt_cpu.json
+    OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benchmarks/bench_gpt.py --record   # -> results/gpt_cpu_1thread.json
+    python benchmarks/bench_gpt.py --gpu --record      # training, cupy vs torch CUDA -> results/gpt_gpu_<device>.json
+
+Without ``--record`` the JSON goes to a scratch folder (the run says which).
 
 ``--gpu`` times the training step only: tinymed's sampling draws each token on the host.
 """
@@ -29,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.harness import gpu_name, gpu_slug, print_table, save, synced, timeit, torch_or_none  # noqa: E402
+from benchmarks.harness import gpu_name, gpu_slug, print_table, save, synced, timeit, timeit_interleaved, torch_or_none  # noqa: E402
 
 CASES = [
     # name, config, batch, block (tokens per sequence)
@@ -39,6 +43,7 @@ CASES = [
      dict(vocab_size=4096, n_positions=256, n_embd=256, n_layer=6, n_head=8), 8, 256),
 ]
 PROMPT, NEW_TOKENS = 8, 64
+ROUNDS = 7  # tinymed and the twin take turns, one timing each per round; medians over the rounds
 
 
 # ----- tinymed -------------------------------------------------------------------------------------
@@ -204,15 +209,21 @@ def one_case(name, config, batch, block, torch):
         twin = torch_twin(torch, config, model.state_dict())
         check_same_logits(torch, model, twin, ids[:2])
     with tinymed.using("numba"):
-        row["train_tok_s"] = tokens / timeit(tinymed_train_step(model, ids), repeat=3, warmup=1)
-        row["gen_tok_s"] = NEW_TOKENS / timeit(tinymed_generate(model, prompt, True), repeat=3, warmup=1)
+        train = {"tinymed": tinymed_train_step(model, ids)}
+        generate = {"tinymed": tinymed_generate(model, prompt, True)}
+        if twin is not None:  # PyTorch's twin takes turns with tinymed: the ratio sees one machine
+            train["torch"] = torch_train_step(torch, twin, ids)
+            generate["torch"] = torch_generate(torch, twin, prompt, config["n_layer"])
+        step_s = timeit_interleaved(train, rounds=ROUNDS)
+        generate_s = timeit_interleaved(generate, rounds=ROUNDS)
         start = time.perf_counter()
         tinymed_generate(model, prompt, False)()
         row["gen_uncached_tok_s"] = NEW_TOKENS / (time.perf_counter() - start)
+    row["train_tok_s"] = tokens / step_s["tinymed"]
+    row["gen_tok_s"] = NEW_TOKENS / generate_s["tinymed"]
     if twin is not None:
-        row["torch_train_tok_s"] = tokens / timeit(torch_train_step(torch, twin, ids), repeat=3, warmup=1)
-        row["torch_gen_tok_s"] = NEW_TOKENS / timeit(torch_generate(torch, twin, prompt, config["n_layer"]),
-                                                     repeat=3, warmup=1)
+        row["torch_train_tok_s"] = tokens / step_s["torch"]
+        row["torch_gen_tok_s"] = NEW_TOKENS / generate_s["torch"]
         row["train_vs_torch"] = row["train_tok_s"] / row["torch_train_tok_s"]
         row["gen_vs_torch"] = row["gen_tok_s"] / row["torch_gen_tok_s"]
     row["cache_speedup"] = row["gen_tok_s"] / row["gen_uncached_tok_s"]

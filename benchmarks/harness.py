@@ -66,6 +66,34 @@ def timeit(fn, repeat: int = 7, warmup: int = 2, min_time: float = 0.05) -> floa
     return statistics.median(samples)
 
 
+def timeit_interleaved(fns: dict, rounds: int = 5, warmup: int = 1, min_time: float = 0.05,
+                       pause: float = 0.2) -> dict:
+    """Median wall time in seconds of each ``fns[name]()``, the functions taking turns: round after
+    round, one sample of each (a sample loops until ``min_time`` has passed).
+
+    Two contenders timed one after the other see different machines when the load drifts (another
+    process starting, the CPU clock changing); taking turns exposes both to the same drift, so their
+    *ratio* holds even where each time alone does not.  Each sample waits ``pause`` seconds first:
+    the thread pools of BLAS, Numba and PyTorch keep spinning for a moment after their work, and
+    would otherwise slow down whichever contender runs next."""
+    for fn in fns.values():
+        for _ in range(warmup):
+            fn()
+    samples = {name: [] for name in fns}
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            time.sleep(pause)
+            calls, start = 0, time.perf_counter()
+            while True:
+                fn()
+                calls += 1
+                elapsed = time.perf_counter() - start
+                if elapsed >= min_time:
+                    break
+            samples[name].append(elapsed / calls)
+    return {name: statistics.median(times) for name, times in samples.items()}
+
+
 def matmul_gflops(dtype=np.float32, n: int = 1024) -> float:
     """The machine's NumPy (BLAS) matrix-multiply rate in GFLOP/s for ``n x n`` matrices."""
     rng = np.random.default_rng(0)
