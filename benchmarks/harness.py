@@ -49,21 +49,22 @@ def _take_record_flag() -> bool:
 RECORD = _take_record_flag()
 
 
+def _sample(fn, min_time: float) -> float:
+    """Seconds per call of ``fn()``, calling it until ``min_time`` has passed."""
+    calls, start = 0, time.perf_counter()
+    while True:
+        fn()
+        calls += 1
+        elapsed = time.perf_counter() - start
+        if elapsed >= min_time:
+            return elapsed / calls
+
+
 def timeit(fn, repeat: int = 7, warmup: int = 2, min_time: float = 0.05) -> float:
     """Median wall time of ``fn()`` in seconds; each sample loops until ``min_time`` has passed."""
     for _ in range(warmup):
         fn()
-    samples = []
-    for _ in range(repeat):
-        calls, start = 0, time.perf_counter()
-        while True:
-            fn()
-            calls += 1
-            elapsed = time.perf_counter() - start
-            if elapsed >= min_time:
-                break
-        samples.append(elapsed / calls)
-    return statistics.median(samples)
+    return statistics.median([_sample(fn, min_time) for _ in range(repeat)])
 
 
 def timeit_interleaved(fns: dict, rounds: int = 5, warmup: int = 1, min_time: float = 0.05,
@@ -83,14 +84,7 @@ def timeit_interleaved(fns: dict, rounds: int = 5, warmup: int = 1, min_time: fl
     for _ in range(rounds):
         for name, fn in fns.items():
             time.sleep(pause)
-            calls, start = 0, time.perf_counter()
-            while True:
-                fn()
-                calls += 1
-                elapsed = time.perf_counter() - start
-                if elapsed >= min_time:
-                    break
-            samples[name].append(elapsed / calls)
+            samples[name].append(_sample(fn, min_time))
     return {name: statistics.median(times) for name, times in samples.items()}
 
 
