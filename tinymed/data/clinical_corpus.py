@@ -1,12 +1,13 @@
 """A synthetic clinical corpus in English and Chinese, with document-level labels.
 
-:func:`clinical_corpus` writes discharge summaries, radiology reports and progress notes from a
-small medical ontology written for tinymed: six conditions (:data:`DIAGNOSES`), each with its
-symptoms, examination signs, vital signs, laboratory results (with units and reference ranges,
-flagged high or low), imaging findings, medications (with doses, routes and frequencies) and
-procedures; comorbidities with their own long-term medications; and the differential diagnoses a
-clinician rules out.  **Nothing in it comes from a real patient**: every document is drawn from
-templates and ranges, seeded, so the same seed gives the same corpus.
+:func:`clinical_corpus` writes discharge summaries, radiology reports and progress notes (and, on
+request, short triage notes) from a small medical ontology written for tinymed: six conditions
+(:data:`DIAGNOSES`), each with its symptoms, examination signs, vital signs, laboratory results
+(with units and reference ranges, flagged high or low), imaging findings, medications (with
+doses, routes and frequencies) and procedures; comorbidities with their own long-term
+medications; and the differential diagnoses a clinician rules out.  **Nothing in it comes from a
+real patient**: every document is drawn from templates and ranges, seeded, so the same seed
+gives the same corpus.
 
 A document never names its primary diagnosis in a heading.  The diagnosis shows in its cues (a
 productive cough, a CRP of 180 mg/L, consolidation on the X-ray, ceftriaxone), and those cues
@@ -20,6 +21,10 @@ Labels (see :class:`ClinicalCorpus`): the primary diagnosis, whether pneumonia i
 present, mentioned as negated ("no evidence of pneumonia", "未见肺炎") or not mentioned at all
 (it can also be present beside another primary diagnosis: "aspiration pneumonia" after a stroke),
 the language and the kind of document.
+
+Each symptom and sign is written one way by default; ``phrasing="varied"`` writes it in one of a
+few ways that clinicians use ("pyrexia", "febrile", "high temperature" for a fever), so that a
+handful of labelled documents cannot show every word that matters.
 """
 
 from __future__ import annotations
@@ -35,7 +40,11 @@ DIAGNOSES_ZH = ("肺炎", "心力衰竭", "慢阻肺急性加重", "尿路感染
 """The same diagnoses in Chinese."""
 PNEUMONIA_STATUS = ("not mentioned", "present", "negated")
 """Values of ``ClinicalCorpus.pneumonia``: 0 not mentioned, 1 mentioned as present, 2 mentioned as negated."""
-KINDS = ("discharge summary", "radiology report", "progress note")
+KINDS = ("discharge summary", "radiology report", "progress note", "triage note")
+"""The kinds of document :func:`clinical_corpus` can write (``ClinicalCorpus.kind``)."""
+DEFAULT_KINDS = KINDS[:3]
+"""The kinds it writes unless told otherwise: triage notes are drawn only on request."""
+PHRASINGS = ("plain", "varied")
 LANGUAGES = ("en", "zh")
 EN, ZH = 0, 1
 
@@ -177,6 +186,100 @@ COMORBIDITIES = [(("hypertension", "高血压"), "amlodipine"), (("type 2 diabet
 # symptoms of any acute illness
 SHARED_SYMPTOMS = [("fatigue", "乏力"), ("reduced appetite", "食欲下降"), ("a fall at home", "在家跌倒"),
                    ("feeling generally unwell", "全身不适"), ("dizziness", "头晕")]
+# how else a clinician writes each symptom and sign (phrasing="varied"): the first way is the plain one
+FINDING_VARIANTS = {
+    # pneumonia
+    "productive cough": [("productive cough", "咳嗽咳痰"), ("wet cough", "湿咳"),
+                         ("cough bringing up phlegm", "咳嗽伴咳痰"), ("chesty cough", "咳嗽多痰")],
+    "fever": [("fever", "发热"), ("pyrexia", "体温升高"), ("a febrile illness", "发烧"),
+              ("high temperature", "高热"), ("sweats", "出汗发热")],
+    "pleuritic chest pain": [("pleuritic chest pain", "胸膜性胸痛"),
+                             ("sharp pain on deep breathing", "深吸气时胸部锐痛"),
+                             ("pain on inspiration", "吸气时胸痛")],
+    "rigors": [("rigors", "寒战"), ("shaking chills", "畏寒发抖"), ("uncontrollable shivering", "剧烈寒颤")],
+    "shortness of breath": [("shortness of breath", "气促"), ("breathlessness", "气短"),
+                            ("dyspnoea", "呼吸困难"), ("difficulty breathing", "喘不过气")],
+    "green sputum": [("green sputum", "咳黄绿色痰"), ("purulent sputum", "脓痰"), ("rusty sputum", "铁锈色痰"),
+                     ("discoloured phlegm", "痰液变色")],
+    "crackles at the right base": [("crackles at the right base", "右下肺可闻及湿啰音"),
+                                   ("coarse crepitations on the right", "右肺粗湿啰音"),
+                                   ("right basal creps", "右肺底水泡音")],
+    "bronchial breathing at the left base": [("bronchial breathing at the left base", "左下肺可闻及支气管呼吸音"),
+                                             ("tubular breath sounds on the left", "左下肺管状呼吸音")],
+    "dullness to percussion at the right base": [("dullness to percussion at the right base", "右下肺叩诊浊音"),
+                                                 ("a dull percussion note on the right", "右肺叩诊呈浊音")],
+    # heart failure
+    "shortness of breath on exertion": [("shortness of breath on exertion", "活动后气促"),
+                                        ("breathlessness on the stairs", "上楼即感气短"),
+                                        ("reduced exercise tolerance", "活动耐量下降")],
+    "orthopnoea": [("orthopnoea", "端坐呼吸"), ("breathlessness lying flat", "平卧时气短"),
+                   ("a need for four pillows at night", "需高枕卧位")],
+    "ankle swelling": [("ankle swelling", "双下肢水肿"), ("swollen ankles", "脚踝肿胀"),
+                       ("puffy legs", "下肢浮肿")],
+    "weight gain": [("weight gain", "体重增加"), ("gaining weight", "体重上升"),
+                    ("clothes getting tighter", "腹围增大")],
+    "paroxysmal nocturnal dyspnoea": [("paroxysmal nocturnal dyspnoea", "夜间阵发性呼吸困难"),
+                                      ("waking at night gasping", "夜间憋醒"), ("PND", "夜间憋喘")],
+    "bibasal crackles": [("bibasal crackles", "双肺底湿啰音"),
+                         ("fine crepitations at both bases", "双下肺细湿啰音")],
+    "raised JVP": [("raised JVP", "颈静脉怒张"), ("distended neck veins", "颈静脉充盈")],
+    "pitting oedema to the knees": [("pitting oedema to the knees", "双下肢凹陷性水肿至膝"),
+                                    ("leg oedema", "下肢凹陷性水肿")],
+    # COPD exacerbation
+    "wheeze": [("wheeze", "喘息"), ("wheezing", "喘鸣"), ("noisy breathing", "呼吸有哮鸣")],
+    "increased sputum": [("increased sputum", "痰量增多"), ("more phlegm than usual", "咳痰较平时增多"),
+                         ("a rising sputum volume", "痰多")],
+    "cough": [("cough", "咳嗽"), ("coughing", "咳嗽不止"), ("hacking cough", "阵发性咳嗽")],
+    "chest tightness": [("chest tightness", "胸闷"), ("tight chest", "胸部紧缩感"),
+                        ("a band around the chest", "胸部压迫感")],
+    "widespread wheeze": [("widespread wheeze", "双肺广泛哮鸣音"), ("polyphonic wheeze", "双肺多音性哮鸣音")],
+    "prolonged expiration": [("prolonged expiration", "呼气相延长"),
+                             ("a long expiratory phase", "呼气时间延长")],
+    "hyperinflated chest": [("hyperinflated chest", "桶状胸"), ("barrel chest", "胸廓前后径增大")],
+    # urinary tract infection
+    "dysuria": [("dysuria", "尿痛"), ("burning on passing urine", "排尿烧灼感"),
+                ("stinging when urinating", "小便刺痛")],
+    "urinary frequency": [("urinary frequency", "尿频"), ("passing urine often", "小便次数增多"),
+                          ("urgency", "尿急")],
+    "suprapubic pain": [("suprapubic pain", "耻骨上疼痛"), ("lower abdominal pain", "下腹痛"),
+                        ("pain above the pubic bone", "小腹疼痛")],
+    "new confusion": [("new confusion", "新发意识模糊"), ("acute delirium", "急性谵妄"),
+                      ("new muddling", "神志较平时混乱")],
+    "loin pain": [("loin pain", "腰痛"), ("flank pain", "腰肋部疼痛"),
+                  ("pain in the side of the back", "肾区疼痛")],
+    "suprapubic tenderness": [("suprapubic tenderness", "耻骨上压痛"),
+                              ("tenderness above the pubis", "下腹压痛")],
+    "right loin tenderness": [("right loin tenderness", "右肾区叩痛"),
+                              ("renal angle tenderness", "肋脊角压痛")],
+    # ischaemic stroke
+    "sudden weakness of the left arm": [("sudden weakness of the left arm", "突发左上肢无力"),
+                                        ("the left arm giving way", "左手突然无力"),
+                                        ("inability to lift the left arm", "左上肢抬举困难")],
+    "facial droop": [("facial droop", "口角歪斜"), ("drooping face", "面部下垂"),
+                     ("lopsided smile", "微笑不对称")],
+    "slurred speech": [("slurred speech", "言语不清"), ("dysarthria", "构音障碍"),
+                       ("drunk-sounding speech", "说话含糊")],
+    "sudden weakness of the right leg": [("sudden weakness of the right leg", "突发右下肢无力"),
+                                         ("right leg dragging", "右腿拖行"),
+                                         ("inability to stand on the right leg", "右下肢不能站立")],
+    "difficulty finding words": [("difficulty finding words", "找词困难"),
+                                 ("word-finding difficulty", "命名困难"), ("muddled words", "言语错乱")],
+    "reduced power in the left arm": [("reduced power in the left arm", "左上肢肌力下降"),
+                                      ("left arm power 3/5", "左上肢肌力3级")],
+    "left facial weakness": [("left facial weakness", "左侧面瘫"), ("left facial palsy", "左侧鼻唇沟变浅")],
+    "expressive dysphasia": [("expressive dysphasia", "运动性失语"), ("broken speech", "表达性言语障碍")],
+    "upgoing plantar": [("upgoing plantar", "巴氏征阳性"), ("positive Babinski sign", "病理征阳性")],
+    # pulmonary embolism
+    "sudden shortness of breath": [("sudden shortness of breath", "突发呼吸困难"),
+                                   ("abrupt breathlessness", "突然气短"), ("acute dyspnoea", "急性呼吸困难")],
+    "haemoptysis": [("haemoptysis", "咯血"), ("coughing up blood", "痰中带血"),
+                    ("blood-streaked sputum", "血丝痰")],
+    "calf swelling": [("calf swelling", "小腿肿胀"), ("a swollen calf", "腓肠肌肿胀"),
+                      ("a painful leg", "单侧下肢肿痛")],
+    "tachycardia": [("tachycardia", "心动过速"), ("a racing pulse", "脉搏增快")],
+    "swollen tender left calf": [("swollen tender left calf", "左小腿肿胀压痛"),
+                                 ("a hot red left calf", "左小腿红肿热痛")],
+}
 # how condition names are written in running text (the Chinese ones are DIAGNOSES_ZH)
 _NAMES_EN = ("pneumonia", "heart failure", "an exacerbation of COPD", "urinary tract infection", "ischaemic stroke",
              "pulmonary embolism")
@@ -212,12 +315,24 @@ class ClinicalCorpus(Dataset):
                               self.kind[index], self.description)
 
 
-def clinical_corpus(n: int = 8000, language: str = "both", seed=0) -> ClinicalCorpus:
+def clinical_corpus(n: int = 8000, language: str = "both", seed=0, kinds=DEFAULT_KINDS,
+                    phrasing: str = "plain") -> ClinicalCorpus:
     """Generate ``n`` synthetic clinical documents with their labels (see the module docstring).
 
-    ``language``: ``"en"``, ``"zh"`` or ``"both"`` (each document drawn in either, evenly).  Kinds
-    of document are drawn evenly, diagnoses evenly.  At the default ``n = 8000`` with both
-    languages the corpus is about 2.7 million characters (3.8 MB of UTF-8).
+    ``language``: ``"en"``, ``"zh"`` or ``"both"`` (each document drawn in either, evenly).
+    ``kinds``: the kinds of document to draw from (a sequence of :data:`KINDS`), evenly; by default
+    the three long ones, :data:`DEFAULT_KINDS`.  A *triage note* is one or two lines: the patient and
+    the symptoms and signs they arrived with, nothing else (no vital signs, results, treatment or
+    condition names).  Diagnoses are drawn evenly.  At the default ``n = 8000`` with both languages
+    the corpus is about 2.7 million characters (3.8 MB of UTF-8).
+
+    ``phrasing``: ``"plain"`` writes each symptom and sign one way; ``"varied"`` writes each in one
+    of two to five ways (:data:`FINDING_VARIANTS`: "fever", "pyrexia", "febrile", "high
+    temperature", "sweats"), as different clinicians do.  With varied phrasing a few labelled
+    documents no longer show every word that points to a diagnosis, while unlabelled documents, in
+    which the words come up beside the rest of their condition's picture, still tell which go
+    together.  The same seed gives the same documents in either phrasing, with the same labels;
+    only the words of the findings differ.
 
     Measured (seed 0 to train, seed 1 to test): a bag of character 1- to 3-grams with logistic
     regression (scikit-learn's defaults) reaches a diagnosis accuracy of 0.66 from 50 labelled
@@ -230,28 +345,38 @@ def clinical_corpus(n: int = 8000, language: str = "both", seed=0) -> ClinicalCo
         raise ValueError(f"clinical_corpus: n must be a non-negative integer, got {n!r}")
     if language not in ("en", "zh", "both"):
         raise ValueError(f"clinical_corpus: language must be 'en', 'zh' or 'both', got {language!r}")
+    if phrasing not in PHRASINGS:
+        raise ValueError(f"clinical_corpus: phrasing must be 'plain' or 'varied', got {phrasing!r}")
+    kinds = (kinds,) if isinstance(kinds, str) else tuple(kinds)
+    unknown = [k for k in kinds if k not in KINDS]
+    if not kinds or unknown:
+        raise ValueError(f"clinical_corpus: kinds must be a non-empty sequence of {KINDS}, got {kinds!r}")
     rng = np.random.default_rng(seed)
-    docs, labels, status, languages, kinds = [], [], [], [], []
+    # the ways of writing findings come from a generator of their own, so that the same seed gives the
+    # same documents in either phrasing, differing only in those words
+    phrase_rng = rng.spawn(1)[0] if phrasing == "varied" else None
+    docs, labels, status, languages, drawn_kinds = [], [], [], [], []
     for _ in range(n):
         lang = (EN if rng.random() < 0.5 else ZH) if language == "both" else LANGUAGES.index(language)
-        kind = int(rng.integers(len(KINDS)))
+        kind = kinds[int(rng.integers(len(kinds)))]
         diagnosis = int(rng.integers(len(DIAGNOSES)))
-        pneumonia = _pneumonia_status(rng, diagnosis)
-        docs.append(_WRITERS[kind](_Writer(rng, lang), diagnosis, pneumonia))
+        pneumonia = _pneumonia_status(rng, diagnosis) if kind != "triage note" else 0
+        docs.append(_WRITERS[kind](_Writer(rng, lang, phrase_rng), diagnosis, pneumonia))
         labels.append(diagnosis)
         status.append(pneumonia)
         languages.append(LANGUAGES[lang])
-        kinds.append(KINDS[kind])
+        drawn_kinds.append(kind)
     X = np.array(docs, dtype=object)
     y, pneumonia = np.array(labels, dtype=np.int64), np.array(status, dtype=np.int64)
     description = "\n".join([
         "Synthetic clinical corpus (discharge summaries, radiology reports, progress notes; English and Chinese)",
-        f"source:  generated by tinymed.data.clinical_corpus (templates and ranges, seed={seed!r}); "
+        f"source:  generated by tinymed.data.clinical_corpus (templates and ranges, seed={seed!r}, "
+        f"phrasing={phrasing!r}); "
         "no real patient", "licence: none needed (synthetic; part of tinymed, MIT)",
         f"X: {n} documents (str), {sum(map(len, docs))} characters    y: primary diagnosis, int64 ({n},)",
         "primary diagnosis:", class_balance(y, DIAGNOSES),
         "pneumonia (.pneumonia):", class_balance(pneumonia, PNEUMONIA_STATUS)])
-    return ClinicalCorpus(X, y, pneumonia, np.array(languages, dtype=object), np.array(kinds, dtype=object),
+    return ClinicalCorpus(X, y, pneumonia, np.array(languages, dtype=object), np.array(drawn_kinds, dtype=object),
                           description)
 
 
@@ -265,8 +390,8 @@ def _pneumonia_status(rng, diagnosis):
 class _Writer:
     """Phrases in one language, drawn with one generator."""
 
-    def __init__(self, rng, lang):
-        self.rng, self.lang = rng, lang
+    def __init__(self, rng, lang, phrase_rng=None):
+        self.rng, self.lang, self.phrase_rng = rng, lang, phrase_rng
         self.stop, self.comma = (". ", ", ") if lang == EN else ("。", "，")
 
     def chance(self, p):
@@ -282,6 +407,13 @@ class _Writer:
 
     def text(self, pair):
         return pair[self.lang]
+
+    def phrased(self, findings):
+        """Symptoms or signs, each written one of its ways when the phrasing is varied."""
+        if self.phrase_rng is None:
+            return findings
+        return [FINDING_VARIANTS[f[EN]][int(self.phrase_rng.integers(len(FINDING_VARIANTS[f[EN]])))]
+                for f in findings]
 
     def join(self, pairs):
         words = [self.text(p) for p in pairs]
@@ -354,8 +486,9 @@ class _Writer:
 def _findings(w, diagnosis, strong):
     """Symptoms (own and shared), signs, comorbidities: what the history and examination found."""
     condition = CONDITIONS[diagnosis]
-    symptoms = (w.some(condition["symptoms"], 1, 3) if strong else []) + w.some(SHARED_SYMPTOMS, 0 if strong else 1, 2)
-    signs = w.some(condition["signs"], 1, 2) if strong and w.chance(0.7) else []
+    symptoms = (w.phrased(w.some(condition["symptoms"], 1, 3)) if strong else []) + \
+        w.some(SHARED_SYMPTOMS, 0 if strong else 1, 2)
+    signs = w.phrased(w.some(condition["signs"], 1, 2)) if strong and w.chance(0.7) else []
     history = w.some(COMORBIDITIES, 0, 3)
     return symptoms, signs, history
 
@@ -456,8 +589,24 @@ def _progress_note(w, diagnosis, pneumonia):
     return w.sentences(parts)
 
 
+def _triage_note(w, diagnosis, _pneumonia):
+    symptoms, signs, history = _findings(w, diagnosis, w.chance(0.95))
+    arrival = w.pick([("self-presented", "自行来诊"), ("brought in by ambulance", "由救护车送入"),
+                      ("referred by the GP", "由社区医生转诊")])
+    if w.lang == EN:
+        parts = [f"TRIAGE NOTE\n{_capitalised(w.patient())}, {w.text(arrival)}, with {w.join(symptoms)}",
+                 f"Noted: {w.join(signs)}" if signs else "",
+                 f"Known {w.join([h for h, _ in history])}" if history else ""]
+    else:
+        parts = [f"分诊记录\n{w.patient()}，{w.text(arrival)}，主诉{w.join(symptoms)}",
+                 f"查见{w.join(signs)}" if signs else "",
+                 f"既往{w.join([h for h, _ in history])}" if history else ""]
+    return w.sentences(parts)
+
+
 def _capitalised(sentence):
     return sentence[:1].upper() + sentence[1:]
 
 
-_WRITERS = (_discharge_summary, _radiology_report, _progress_note)
+_WRITERS = {"discharge summary": _discharge_summary, "radiology report": _radiology_report,
+            "progress note": _progress_note, "triage note": _triage_note}
