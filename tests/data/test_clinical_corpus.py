@@ -94,6 +94,7 @@ def test_kinds_are_drawn_evenly_from_those_asked_for():
     mixed = clinical_corpus(600, seed=7, kinds=("triage note", "radiology report"))
     assert set(mixed.kind) == {"triage note", "radiology report"}
     assert 0.4 < (mixed.kind == "triage note").mean() < 0.6
+    assert "(triage notes, radiology reports; English and Chinese)" in mixed.description
     assert set(clinical_corpus(20, seed=7, kinds="progress note").kind) == {"progress note"}
     assert set(DEFAULT_KINDS) < set(KINDS) and "triage note" not in DEFAULT_KINDS
 
