@@ -169,6 +169,7 @@ def test_varied_phrasing_keeps_the_labels_and_the_layout():
     (dict(n=3, phrasing="fancy"), "phrasing must be 'plain' or 'varied', got 'fancy'"),
     (dict(n=3, kinds=("triage",)), "kinds must be a non-empty sequence of"),
     (dict(n=3, kinds=()), "kinds must be a non-empty sequence of"),
+    (dict(n=3, kinds=3), "kinds must be a non-empty sequence of .* got 3$"),
 ])
 def test_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):

@@ -347,10 +347,9 @@ def clinical_corpus(n: int = 8000, language: str = "both", seed=0, kinds=DEFAULT
         raise ValueError(f"clinical_corpus: language must be 'en', 'zh' or 'both', got {language!r}")
     if phrasing not in PHRASINGS:
         raise ValueError(f"clinical_corpus: phrasing must be 'plain' or 'varied', got {phrasing!r}")
-    kinds = (kinds,) if isinstance(kinds, str) else tuple(kinds)
-    unknown = [k for k in kinds if k not in KINDS]
-    if not kinds or unknown:
-        raise ValueError(f"clinical_corpus: kinds must be a non-empty sequence of {KINDS}, got {kinds!r}")
+    given, kinds = kinds, (kinds,) if isinstance(kinds, str) else tuple(kinds) if np.iterable(kinds) else ()
+    if not kinds or any(k not in KINDS for k in kinds):
+        raise ValueError(f"clinical_corpus: kinds must be a non-empty sequence of {KINDS}, got {given!r}")
     rng = np.random.default_rng(seed)
     # the ways of writing findings come from a generator of their own, so that the same seed gives the
     # same documents in either phrasing, differing only in those words
